@@ -1,0 +1,157 @@
+/// The base URL of a tenant's API, normalised so that every accepted form
+/// reaches the same paths.
+///
+/// Accepted: `https://acme.console.ves.volterra.io`, the same with `/api` or
+/// `/api/` or `/`, and `http://` for loopback hosts only (127.0.0.0/8, ::1,
+/// localhost), which is what local test servers use.
+struct APIEndpoint: Sendable, Equatable {
+  /// Scheme, host and port, such as `https://acme.console.ves.volterra.io`.
+  let origin: String
+  let host: String
+  let isLoopback: Bool
+  let usesTLS: Bool
+
+  /// The URL of an API path that starts with `/api/`.
+  func url(forPath path: String) -> String {
+    origin + path
+  }
+
+  init(_ text: String) throws(OpStatusError) {
+    let setting = "api_url"
+    guard !text.isEmpty else {
+      throw .configuration("\(setting) is empty; set it to the tenant's API URL")
+    }
+    for scalar in text.unicodeScalars where isControlCharacter(scalar) || scalar == " " {
+      throw .configuration(
+        "\(setting) \(quoteForMessage(text)) contains a space or control character")
+    }
+
+    var rest = Substring(text)
+    if let schemeEnd = rest.firstRange(of: "://") {
+      let scheme = asciiLowercased(String(rest[..<schemeEnd.lowerBound]))
+      guard scheme == "https" || scheme == "http" else {
+        throw .configuration(
+          "\(setting) \(quoteForMessage(text)) uses the scheme \(quoteForMessage(scheme)); "
+            + "use https://")
+      }
+      usesTLS = scheme == "https"
+      rest = rest[schemeEnd.upperBound...]
+    } else {
+      throw .configuration(
+        "\(setting) \(quoteForMessage(text)) is not a URL; "
+          + "write it as https://TENANT.console.ves.volterra.io/api")
+    }
+
+    let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" })
+    let authority = authorityEnd.map { rest[..<$0] } ?? rest
+    let path = authorityEnd.map { rest[$0...] } ?? ""
+
+    guard !authority.contains("@") else {
+      throw .configuration(
+        "\(setting) must not contain user information (user:password@); "
+          + "give the token as api_token")
+    }
+    guard !path.contains("?"), !path.contains("#") else {
+      throw .configuration(
+        "\(setting) \(quoteForMessage(text)) has a query or fragment; remove it")
+    }
+    let trimmedPath = path.hasSuffix("/") ? path.dropLast() : path
+    guard trimmedPath.isEmpty || trimmedPath == "/api" else {
+      throw .configuration(
+        "\(setting) \(quoteForMessage(text)) has the path \(quoteForMessage(String(path))); "
+          + "the API lives at /api, so give the URL with no path or with /api")
+    }
+
+    let (host, port) = try APIEndpoint.splitAuthority(authority, text: text)
+    self.host = host
+    isLoopback = APIEndpoint.isLoopbackHost(host)
+    if !usesTLS && !isLoopback {
+      throw .configuration(
+        "\(setting) \(quoteForMessage(text)) uses http:// for a host that is not loopback; "
+          + "use https://, since the token must not travel in clear text")
+    }
+
+    let scheme = usesTLS ? "https" : "http"
+    let hostPart = host.contains(":") ? "[\(host)]" : host
+    origin = "\(scheme)://\(hostPart)" + (port.map { ":\($0)" } ?? "")
+  }
+
+  /// Splits `host[:port]` or `[v6]:port` and checks both parts.
+  private static func splitAuthority(_ authority: Substring, text: String) throws(OpStatusError)
+    -> (String, Int?)
+  {
+    let invalid = OpStatusError.configuration(
+      "api_url \(quoteForMessage(text)) has no valid host[:port]")
+    var host: Substring
+    var portText: Substring?
+    if authority.hasPrefix("[") {
+      guard let close = authority.firstIndex(of: "]") else { throw invalid }
+      host = authority[authority.index(after: authority.startIndex)..<close]
+      let after = authority[authority.index(after: close)...]
+      if !after.isEmpty {
+        guard after.hasPrefix(":") else { throw invalid }
+        portText = after.dropFirst()
+      }
+    } else if let colon = authority.firstIndex(of: ":") {
+      host = authority[..<colon]
+      portText = authority[authority.index(after: colon)...]
+    } else {
+      host = authority
+    }
+    guard !host.isEmpty else { throw invalid }
+    let allowed = host.unicodeScalars.allSatisfy {
+      ($0 >= "a" && $0 <= "z") || ($0 >= "A" && $0 <= "Z") || ($0 >= "0" && $0 <= "9")
+        || $0 == "." || $0 == "-" || $0 == ":" || $0 == "_"
+    }
+    guard allowed else { throw invalid }
+
+    var port: Int?
+    if let portText {
+      guard let number = parseDecimalUInt64(String(portText)), number >= 1, number <= 65535
+      else {
+        throw .configuration(
+          "api_url \(quoteForMessage(text)) has an invalid port; use 1 to 65535")
+      }
+      port = Int(number)
+    }
+    return (asciiLowercased(String(host)), port)
+  }
+
+  /// Whether a host is on this machine: `localhost`, 127.0.0.0/8 or ::1.
+  static func isLoopbackHost(_ host: String) -> Bool {
+    if host == "localhost" || host == "::1" || host == "0:0:0:0:0:0:0:1" {
+      return true
+    }
+    let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+    guard parts.count == 4, parts[0] == "127" else { return false }
+    return parts.allSatisfy { part in
+      guard part.count <= 3, let value = parseDecimalUInt64(String(part)) else { return false }
+      return value <= 255
+    }
+  }
+}
+
+/// Percent-encodes a path segment so that `/`, `..`, `?`, `#` and `%` in a
+/// name cannot change the path. Only RFC 3986 unreserved characters stay
+/// as they are. A segment of only dots is encoded in full, because `.` and
+/// `..` have a meaning of their own in paths.
+func percentEncodePathSegment(_ text: String) -> String {
+  let onlyDots = !text.isEmpty && text.utf8.allSatisfy { $0 == UInt8(ascii: ".") }
+  var result = ""
+  result.reserveCapacity(text.utf8.count)
+  let hexDigits = Array("0123456789ABCDEF".utf8)
+  for byte in text.utf8 {
+    let unreserved =
+      (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+      || (byte >= 0x30 && byte <= 0x39) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
+      || byte == UInt8(ascii: "~") || (byte == UInt8(ascii: ".") && !onlyDots)
+    if unreserved {
+      result.unicodeScalars.append(Unicode.Scalar(byte))
+    } else {
+      result.unicodeScalars.append("%")
+      result.unicodeScalars.append(Unicode.Scalar(hexDigits[Int(byte >> 4)]))
+      result.unicodeScalars.append(Unicode.Scalar(hexDigits[Int(byte & 0x0F)]))
+    }
+  }
+  return result
+}

@@ -1,0 +1,121 @@
+import CJansson
+
+/// Longest part of an error response body quoted in a message.
+let maxQuotedBodyBytes = 300
+
+/// Turns an HTTP response into a decoded model, or into the error that the
+/// status, the content or the shape of the body calls for.
+func decodeResponse<T>(
+  _ response: HTTPResponse, path: String,
+  _ decode: (JSONPointer) throws(JSONDecodingError) -> T
+) throws(OpStatusError) -> T {
+  let status = response.status
+  let body = response.sink.body
+
+  if status < 200 || status >= 300 {
+    throw httpStatusError(response, path: path)
+  }
+
+  if let type = response.sink.contentType, asciiLowercased(type).hasPrefix("text/html") {
+    throw OpStatusError(
+      .protocolError,
+      "POST \(path): HTTP \(status) with an HTML page instead of JSON "
+        + "(Content-Type \(quoteForMessage(type))); check api_url: \(bodyExcerpt(body))",
+      httpStatus: status)
+  }
+
+  let parsed = body.withUnsafeBytes { JSONDocument.parse($0) }
+  let document: JSONDocument
+  switch parsed {
+  case .success(let value):
+    document = value
+  case .failure(let error):
+    throw OpStatusError(
+      .protocolError,
+      "POST \(path): HTTP \(status) response is not valid JSON: \(error)", httpStatus: status)
+  }
+
+  do {
+    return try decode(document.root)
+  } catch {
+    throw OpStatusError(
+      .protocolError, "POST \(path): unexpected response: \(error)", httpStatus: status)
+  }
+}
+
+/// The error for an HTTP status outside 2xx, with the start of the body.
+func httpStatusError(_ response: HTTPResponse, path: String) -> OpStatusError {
+  let status = response.status
+  let code = ResultCode.forHTTPStatus(status)
+  var message = "POST \(path): HTTP \(status)"
+
+  if (300..<400).contains(status) {
+    let host = response.sink.location.map(hostOfLocation) ?? "an unknown host"
+    message += " redirect to \(host) was not followed, because credentials must not be "
+      + "sent elsewhere; check api_url"
+    return OpStatusError(code, message, httpStatus: status)
+  }
+
+  let excerpt = bodyExcerpt(response.sink.body)
+  if !excerpt.isEmpty {
+    message += ": \(excerpt)"
+  }
+  return OpStatusError(
+    code, message, httpStatus: status,
+    retryAfterMilliseconds: response.sink.retryAfter.flatMap(parseRetryAfter))
+}
+
+/// The first bytes of a body as printable text for an error message.
+func bodyExcerpt(_ body: [UInt8]) -> String {
+  let cut = body.prefix(maxQuotedBodyBytes)
+  var text = ""
+  for scalar in String(decoding: cut, as: UTF8.self).unicodeScalars {
+    text.unicodeScalars.append(isControlCharacter(scalar) ? " " : scalar)
+  }
+  if body.count > maxQuotedBodyBytes {
+    text += "… (\(body.count) bytes)"
+  }
+  return text.trimmingSpaces()
+}
+
+/// The host of a Location header value, quoted, for messages.
+func hostOfLocation(_ location: String) -> String {
+  var rest = Substring(location)
+  if let schemeEnd = rest.firstRange(of: "://") {
+    rest = rest[schemeEnd.upperBound...]
+  } else {
+    return "a path on the same host (\(quoteForMessage(location, maxLength: 80)))"
+  }
+  let end = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
+  var authority = rest[..<end]
+  if let at = authority.lastIndex(of: "@") {
+    authority = authority[authority.index(after: at)...]
+  }
+  return quoteForMessage(String(authority), maxLength: 80)
+}
+
+/// Reads `Retry-After` as delta seconds. The HTTP-date form returns nil
+/// here; retries interpret it.
+func parseRetryAfter(_ value: String) -> Int64? {
+  guard let seconds = parseDecimalUInt64(value), seconds <= 86_400 else { return nil }
+  return Int64(seconds) * 1000
+}
+
+/// Fails with OPSTATUS_EAPI for an `error.code` other than `EOK` and
+/// `EPARTIAL`. A partial answer is a success that carries its code.
+func checkAPIError(_ error: APIErrorDetail?, path: String) throws(OpStatusError) {
+  guard let error, let code = error.code, code != "EOK", code != "EPARTIAL" else { return }
+  let message = error.message.map { ": \(quoteForMessage($0, maxLength: 300))" } ?? ""
+  throw OpStatusError(
+    .apiError, "POST \(path): the API returned \(code)\(message)", httpStatus: 200,
+    apiCode: code)
+}
+
+extension String {
+  func trimmingSpaces() -> String {
+    var scalars = Substring(self).unicodeScalars
+    while let first = scalars.first, first == " " { scalars.removeFirst() }
+    while let last = scalars.last, last == " " { scalars.removeLast() }
+    return String(scalars)
+  }
+}

@@ -1,0 +1,255 @@
+import CCurl
+import Glibc
+
+/// curl_global_init is not thread-safe, so it runs once, guarded by the
+/// thread-safe initialisation of Swift globals.
+private let curlGlobalInitResult: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+
+/// What the transport needs from the configuration.
+struct TransportSettings: Sendable {
+  var endpoint: APIEndpoint
+  var apiToken: String
+  var caFile: String?
+  var connectTimeoutMilliseconds: Int64
+  var timeoutMilliseconds: Int64
+  var maxResponseBytes: Int64
+  var userAgent: String
+}
+
+/// A response as the transport received it. Valid only inside the closure
+/// that `HTTPTransport.post` passes it to, because the body is the easy
+/// handle's buffer, reused by the next request.
+struct HTTPResponse {
+  let status: Int
+  let sink: ResponseSink
+  let elapsedMilliseconds: Int64
+}
+
+/// Sends POST requests with libcurl and keeps connections open between
+/// calls.
+///
+/// Idle easy handles wait in a pool, each with its open connection, and a
+/// share handle lets every easy handle reuse DNS results, TLS sessions and
+/// connections. A thread checks a handle out for one request, so handles
+/// are never used by two threads at once, as libcurl requires.
+final class HTTPTransport: @unchecked Sendable {
+  let settings: TransportSettings
+  private let share: UnsafeMutableRawPointer
+  private let shareLocks: ShareLocks
+  private let headers: UnsafeMutablePointer<curl_slist>
+  private let poolLock = Lock()
+  private var idleHandles: [EasyHandle] = []
+  /// Idle handles kept beyond this number are closed.
+  private let maxIdleHandles = 16
+
+  init(settings: TransportSettings) throws(OpStatusError) {
+    guard curlGlobalInitResult == CURLE_OK else {
+      throw OpStatusError(.internalError, "curl_global_init failed: \(curlText(curlGlobalInitResult))")
+    }
+    self.settings = settings
+
+    var list: UnsafeMutablePointer<curl_slist>?
+    for line in [
+      "Authorization: APIToken \(settings.apiToken)", "Content-Type: application/json",
+      "Accept: application/json", "Expect:",
+    ] {
+      guard let appended = curl_slist_append(list, line) else {
+        curl_slist_free_all(list)
+        throw OpStatusError(.outOfMemory, "could not build the request headers")
+      }
+      list = appended
+    }
+    guard let list else { throw OpStatusError(.outOfMemory, "could not build the request headers") }
+    headers = list
+
+    guard let share = curl_share_init() else {
+      curl_slist_free_all(list)
+      throw OpStatusError(.outOfMemory, "curl_share_init failed")
+    }
+    self.share = share
+    shareLocks = ShareLocks()
+    _ = opstatus_curl_share_setopt_lock(
+      share, shareLockCallback, shareUnlockCallback,
+      Unmanaged.passUnretained(shareLocks).toOpaque())
+    for data in [CURL_LOCK_DATA_DNS, CURL_LOCK_DATA_SSL_SESSION, CURL_LOCK_DATA_CONNECT] {
+      _ = opstatus_curl_share_setopt_long(share, CURLSHOPT_SHARE, Int(data.rawValue))
+    }
+  }
+
+  deinit {
+    // Easy handles go first, since they still point at the share handle.
+    idleHandles.removeAll()
+    curl_share_cleanup(share)
+    curl_slist_free_all(headers)
+  }
+
+  /// Sends a POST request and passes the response to `body`, while the
+  /// handle is still checked out.
+  func post<T>(
+    path: String, body requestBody: [UInt8],
+    _ handleResponse: (HTTPResponse) throws(OpStatusError) -> T
+  ) throws(OpStatusError) -> T {
+    let handle = try checkOut()
+    defer { checkIn(handle) }
+
+    let url = settings.endpoint.url(forPath: path)
+    let started = monotonicMilliseconds()
+    let code = handle.perform(url: url, body: requestBody)
+    let elapsed = monotonicMilliseconds() - started
+
+    if code != CURLE_OK {
+      throw describeFailure(code, handle: handle, path: path, elapsed: elapsed)
+    }
+    var status = 0
+    _ = opstatus_curl_getinfo_long(handle.curl, CURLINFO_RESPONSE_CODE, &status)
+    return try handleResponse(HTTPResponse(status: status, sink: handle.sink, elapsedMilliseconds: elapsed))
+  }
+
+  private func checkOut() throws(OpStatusError) -> EasyHandle {
+    if let handle = poolLock.withLock({ idleHandles.popLast() }) {
+      return handle
+    }
+    return try EasyHandle(settings: settings, headers: headers, share: share)
+  }
+
+  private func checkIn(_ handle: EasyHandle) {
+    handle.sink.reset()
+    poolLock.withLock {
+      if idleHandles.count < maxIdleHandles {
+        idleHandles.append(handle)
+      }
+    }
+  }
+
+  private func describeFailure(_ code: CURLcode, handle: EasyHandle, path: String, elapsed: Int64)
+    -> OpStatusError
+  {
+    let target = "POST \(settings.endpoint.origin)\(path)"
+    if handle.sink.overflowed {
+      return OpStatusError(
+        .protocolError,
+        "\(target): the response body is larger than max_response_bytes "
+          + "(\(settings.maxResponseBytes) bytes); the transfer was stopped")
+    }
+    let detail = handle.errorText.isEmpty ? curlText(code) : handle.errorText
+    switch code {
+    case CURLE_OPERATION_TIMEDOUT:
+      return OpStatusError(
+        .timeout, "\(target) timed out after \(elapsed) ms: \(detail)")
+    case CURLE_SSL_CACERT_BADFILE:
+      return OpStatusError(
+        .configuration, "ca_file could not be loaded as PEM CA certificates: \(detail)")
+    case CURLE_PEER_FAILED_VERIFICATION:
+      return OpStatusError(
+        .transport,
+        "\(target): the server's TLS certificate was not accepted: \(detail); "
+          + "check ca_file and the host name in api_url")
+    default:
+      return OpStatusError(.transport, "\(target) failed: \(detail)")
+    }
+  }
+}
+
+/// One libcurl easy handle with its response sink and error buffer.
+final class EasyHandle {
+  let curl: UnsafeMutableRawPointer
+  let sink: ResponseSink
+  private let errorBuffer: UnsafeMutablePointer<CChar>
+
+  init(settings: TransportSettings, headers: UnsafeMutablePointer<curl_slist>, share: UnsafeMutableRawPointer)
+    throws(OpStatusError)
+  {
+    guard let curl = curl_easy_init() else {
+      throw OpStatusError(.outOfMemory, "curl_easy_init failed")
+    }
+    self.curl = curl
+    sink = ResponseSink(limit: Int(settings.maxResponseBytes))
+    errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE))
+    errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE))
+
+    var failed = CURLE_OK
+    func check(_ result: CURLcode) {
+      if result != CURLE_OK && failed == CURLE_OK { failed = result }
+    }
+    check(opstatus_curl_setopt_long(curl, CURLOPT_NOSIGNAL, 1))
+    check(opstatus_curl_setopt_long(curl, CURLOPT_SSL_VERIFYPEER, 1))
+    check(opstatus_curl_setopt_long(curl, CURLOPT_SSL_VERIFYHOST, 2))
+    check(opstatus_curl_setopt_long(curl, CURLOPT_FOLLOWLOCATION, 0))
+    check(opstatus_curl_setopt_long(curl, CURLOPT_POST, 1))
+    check(opstatus_curl_setopt_long(curl, CURLOPT_TCP_KEEPALIVE, 1))
+    check(opstatus_curl_setopt_long(curl, CURLOPT_CONNECTTIMEOUT_MS, Int(settings.connectTimeoutMilliseconds)))
+    check(opstatus_curl_setopt_long(curl, CURLOPT_TIMEOUT_MS, Int(settings.timeoutMilliseconds)))
+    let protocols = settings.endpoint.usesTLS ? "https" : "http"
+    check(opstatus_curl_setopt_string(curl, CURLOPT_PROTOCOLS_STR, protocols))
+    check(opstatus_curl_setopt_string(curl, CURLOPT_USERAGENT, settings.userAgent))
+    check(opstatus_curl_setopt_string(curl, CURLOPT_ACCEPT_ENCODING, ""))
+    if let caFile = settings.caFile {
+      check(opstatus_curl_setopt_string(curl, CURLOPT_CAINFO, caFile))
+    }
+    check(opstatus_curl_setopt_pointer(curl, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(headers)))
+    check(opstatus_curl_setopt_pointer(curl, CURLOPT_SHARE, share))
+    check(opstatus_curl_setopt_pointer(curl, CURLOPT_ERRORBUFFER, UnsafeMutableRawPointer(errorBuffer)))
+    let sinkPointer = Unmanaged.passUnretained(sink).toOpaque()
+    check(opstatus_curl_setopt_write(curl, CURLOPT_WRITEFUNCTION, responseBodyCallback))
+    check(opstatus_curl_setopt_pointer(curl, CURLOPT_WRITEDATA, sinkPointer))
+    check(opstatus_curl_setopt_write(curl, CURLOPT_HEADERFUNCTION, responseHeaderCallback))
+    check(opstatus_curl_setopt_pointer(curl, CURLOPT_HEADERDATA, sinkPointer))
+
+    if failed != CURLE_OK {
+      curl_easy_cleanup(curl)
+      errorBuffer.deallocate()
+      throw OpStatusError(.internalError, "could not set up libcurl: \(curlText(failed))")
+    }
+  }
+
+  deinit {
+    curl_easy_cleanup(curl)
+    errorBuffer.deallocate()
+  }
+
+  var errorText: String {
+    String(cString: errorBuffer)
+  }
+
+  /// Runs one request. The body must stay alive until perform returns,
+  /// which the closure guarantees.
+  func perform(url: String, body: [UInt8]) -> CURLcode {
+    errorBuffer[0] = 0
+    sink.reset()
+    var result = opstatus_curl_setopt_string(curl, CURLOPT_URL, url)
+    guard result == CURLE_OK else { return result }
+    result = body.withUnsafeBufferPointer { bytes in
+      _ = opstatus_curl_setopt_long(curl, CURLOPT_POSTFIELDSIZE, bytes.count)
+      _ = opstatus_curl_setopt_pointer(
+        curl, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress))
+      let code = curl_easy_perform(curl)
+      _ = opstatus_curl_setopt_pointer(curl, CURLOPT_POSTFIELDS, nil)
+      return code
+    }
+    return result
+  }
+}
+
+/// The mutexes that libcurl's share handle asks for, one per kind of
+/// shared data.
+final class ShareLocks {
+  let locks: [Lock] = (0..<Int(CURL_LOCK_DATA_LAST.rawValue)).map { _ in Lock() }
+}
+
+private let shareLockCallback: curl_lock_function = { _, data, _, userdata in
+  guard let userdata else { return }
+  let locks = Unmanaged<ShareLocks>.fromOpaque(userdata).takeUnretainedValue()
+  let index = Int(data.rawValue)
+  if index < locks.locks.count { locks.locks[index].lock() }
+}
+
+private let shareUnlockCallback: curl_unlock_function = { _, data, userdata in
+  guard let userdata else { return }
+  let locks = Unmanaged<ShareLocks>.fromOpaque(userdata).takeUnretainedValue()
+  let index = Int(data.rawValue)
+  if index < locks.locks.count { locks.locks[index].unlock() }
+}
+
+func curlText(_ code: CURLcode) -> String {
+  String(cString: curl_easy_strerror(code))
+}

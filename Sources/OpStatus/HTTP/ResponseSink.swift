@@ -1,0 +1,99 @@
+import CCurl
+
+/// Collects one response: body bytes up to a limit and the few headers the
+/// client reads. One sink belongs to one easy handle and is reset before
+/// every request.
+final class ResponseSink {
+  var body: [UInt8] = []
+  let limit: Int
+  /// Set when the body passed `limit`; the transfer was then aborted.
+  var overflowed = false
+  var contentType: String?
+  var location: String?
+  var retryAfter: String?
+
+  init(limit: Int) {
+    self.limit = limit
+  }
+
+  func reset() {
+    body.removeAll(keepingCapacity: body.capacity <= 1 << 20)
+    overflowed = false
+    contentType = nil
+    location = nil
+    retryAfter = nil
+  }
+
+  /// Takes one header line; a status line starts a new response and clears
+  /// what an earlier one (such as `100 Continue`) left.
+  func takeHeaderLine(_ line: UnsafeRawBufferPointer) -> Bool {
+    if line.starts(with: "HTTP/".utf8) {
+      contentType = nil
+      location = nil
+      retryAfter = nil
+      return true
+    }
+    guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return true }
+    let name = asciiLowercased(String(decoding: line[..<colon], as: UTF8.self))
+    switch name {
+    case "content-type", "location", "retry-after":
+      break
+    case "content-length":
+      // Reject an announced body that is too large before it arrives.
+      let value = headerValue(line, after: colon)
+      if let length = parseDecimalUInt64(value), length > UInt64(limit) {
+        overflowed = true
+        return false
+      }
+      return true
+    default:
+      return true
+    }
+    let value = headerValue(line, after: colon)
+    switch name {
+    case "content-type": contentType = value
+    case "location": location = value
+    default: retryAfter = value
+    }
+    return true
+  }
+
+  private func headerValue(_ line: UnsafeRawBufferPointer, after colon: Int) -> String {
+    var start = colon + 1
+    var end = line.count
+    while start < end, line[start] == 0x20 || line[start] == 0x09 { start += 1 }
+    while end > start, line[end - 1] == 0x0D || line[end - 1] == 0x0A || line[end - 1] == 0x20 {
+      end -= 1
+    }
+    return String(decoding: line[start..<end], as: UTF8.self)
+  }
+
+  /// Appends body bytes; false when they would pass the limit.
+  func append(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    if bytes.count > limit - body.count {
+      overflowed = true
+      return false
+    }
+    body.append(contentsOf: bytes)
+    return true
+  }
+}
+
+/// libcurl's write callback: returning less than the size given aborts the
+/// transfer with CURLE_WRITE_ERROR.
+let responseBodyCallback: curl_write_callback = { data, size, count, userdata in
+  guard let userdata else { return 0 }
+  let sink = Unmanaged<ResponseSink>.fromOpaque(userdata).takeUnretainedValue()
+  let total = size &* count
+  guard let data else { return total }
+  return sink.append(UnsafeRawBufferPointer(start: data, count: total)) ? total : 0
+}
+
+/// libcurl's header callback, one call per header line.
+let responseHeaderCallback: curl_write_callback = { data, size, count, userdata in
+  guard let userdata else { return 0 }
+  let sink = Unmanaged<ResponseSink>.fromOpaque(userdata).takeUnretainedValue()
+  let total = size &* count
+  guard let data else { return total }
+  return sink.takeHeaderLine(UnsafeRawBufferPointer(start: data, count: total)) ? total : 0
+}

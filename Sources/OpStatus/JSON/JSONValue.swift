@@ -1,0 +1,137 @@
+import CJansson
+
+/// A borrowed or owned pointer to a jansson value.
+typealias JSONPointer = UnsafeMutablePointer<json_t>
+
+/// Longest piece of a string value quoted in an error message.
+private let maxQuotedLength = 40
+
+extension UnsafeMutablePointer where Pointee == json_t {
+  var isObject: Bool { pointee.type == JSON_OBJECT }
+  var isArray: Bool { pointee.type == JSON_ARRAY }
+  var isString: Bool { pointee.type == JSON_STRING }
+  var isInteger: Bool { pointee.type == JSON_INTEGER }
+  var isReal: Bool { pointee.type == JSON_REAL }
+  var isNull: Bool { pointee.type == JSON_NULL }
+  var isBool: Bool { pointee.type == JSON_TRUE || pointee.type == JSON_FALSE }
+
+  /// The value of a JSON string as a Swift string. jansson has already
+  /// checked that the bytes are UTF-8.
+  var stringValue: String {
+    guard let bytes = json_string_value(self) else { return "" }
+    let length = json_string_length(self)
+    return bytes.withMemoryRebound(to: UInt8.self, capacity: length) {
+      String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
+    }
+  }
+
+  /// A short description of the value for error messages, such as `true`,
+  /// `5`, `"abc"` or `an object`.
+  var shortDescription: String {
+    switch pointee.type {
+    case JSON_OBJECT: return "an object"
+    case JSON_ARRAY: return "an array"
+    case JSON_TRUE: return "true"
+    case JSON_FALSE: return "false"
+    case JSON_NULL: return "null"
+    case JSON_INTEGER: return String(json_integer_value(self))
+    case JSON_REAL: return "the number \(json_real_value(self))"
+    case JSON_STRING: return quoteForMessage(stringValue)
+    default: return "a value of unknown type"
+    }
+  }
+}
+
+/// Quotes a string for an error message: control characters become escapes
+/// and long strings are cut, so that a hostile value cannot flood a log or
+/// forge lines in it.
+func quoteForMessage(_ text: String, maxLength: Int = maxQuotedLength) -> String {
+  var result = "\""
+  var count = 0
+  for scalar in text.unicodeScalars {
+    if count == maxLength {
+      result += "…"
+      break
+    }
+    switch scalar {
+    case "\"": result += "\\\""
+    case "\\": result += "\\\\"
+    case "\n": result += "\\n"
+    case "\r": result += "\\r"
+    case "\t": result += "\\t"
+    default:
+      if scalar.value < 0x20 || scalar.value == 0x7F {
+        result += "\\u{\(String(scalar.value, radix: 16))}"
+      } else {
+        result.unicodeScalars.append(scalar)
+      }
+    }
+    count += 1
+  }
+  return result + "\""
+}
+
+/// An owned reference to a jansson value, released when this object goes
+/// away.
+final class JSONDocument {
+  let root: JSONPointer
+
+  /// Takes over one reference that the caller owns.
+  init(taking root: JSONPointer) {
+    self.root = root
+  }
+
+  deinit {
+    json_decref(root)
+  }
+
+  /// Parses JSON text. Duplicate keys are rejected because a reader could
+  /// not tell which of the values the sender meant.
+  static func parse(_ bytes: UnsafeRawBufferPointer) -> Result<JSONDocument, JSONParseError> {
+    var error = json_error_t()
+    let flags = Int(JSON_REJECT_DUPLICATES)
+    guard let base = bytes.baseAddress?.assumingMemoryBound(to: CChar.self) else {
+      return parse("")
+    }
+    guard let root = json_loadb(base, bytes.count, flags, &error) else {
+      return .failure(JSONParseError(error))
+    }
+    return .success(JSONDocument(taking: root))
+  }
+
+  static func parse(_ text: UnsafePointer<CChar>) -> Result<JSONDocument, JSONParseError> {
+    var error = json_error_t()
+    guard let root = json_loads(text, Int(JSON_REJECT_DUPLICATES), &error) else {
+      return .failure(JSONParseError(error))
+    }
+    return .success(JSONDocument(taking: root))
+  }
+}
+
+/// jansson's description of text that is not valid JSON.
+struct JSONParseError: Error, CustomStringConvertible {
+  let text: String
+  let line: Int
+  let column: Int
+  let position: Int
+
+  init(_ error: json_error_t) {
+    var copy = error
+    text = withUnsafeBytes(of: &copy.text) { raw in
+      let bytes = raw.bindMemory(to: UInt8.self)
+      let end = bytes.firstIndex(of: 0) ?? bytes.count
+      return String(decoding: bytes[..<end], as: UTF8.self)
+    }
+    line = Int(error.line)
+    column = Int(error.column)
+    position = Int(error.position)
+  }
+
+  var description: String { "\(text) at line \(line), column \(column)" }
+}
+
+/// Serialises a value to compact JSON text allocated with malloc, or nil
+/// when memory runs out.
+func dumpJSON(_ value: JSONPointer) -> UnsafeMutablePointer<CChar>? {
+  json_dumps(value, Int(JSON_COMPACT))
+}

@@ -1,0 +1,88 @@
+import CJansson
+
+/// Encoding of a status result: the response in the shape of the spec plus
+/// the summary.
+///
+/// Byte counts are written as decimal strings, the spec's form, because
+/// JSON readers in many languages lose precision above 2^53. Ids are
+/// numbers. Fields the server left out stay out.
+extension ServiceOperationStatus {
+  func encodeResult(summary: StatusSummary) -> JSONPointer? {
+    var root = JSONObjectBuilder()
+
+    let itemsArray = json_array()
+    if let itemsArray {
+      for item in items ?? [] {
+        guard let encoded = item.encode(), json_array_append_new(itemsArray, encoded) == 0 else {
+          json_decref(itemsArray)
+          return nil
+        }
+      }
+    }
+    root.set("items", itemsArray)
+
+    if let error {
+      root.set("error", error.encode())
+    }
+    root.set("summary", summary.encode())
+    return root.finish()
+  }
+}
+
+extension ServiceOperationItem {
+  func encode() -> JSONPointer? {
+    var builder = JSONObjectBuilder()
+    builder.set("service_op_id", integer: serviceOperationID)
+    builder.set("status", string: status)
+    if let purge {
+      builder.set("purge", purge.encode())
+    }
+    return builder.finish()
+  }
+}
+
+extension PurgeOperationItem {
+  func encode() -> JSONPointer? {
+    var builder = JSONObjectBuilder()
+    builder.set("site", string: site)
+    builder.set("bytes_purged", string: bytesPurged.map { String($0) })
+    builder.set("bytes_not_purged", string: bytesNotPurged.map { String($0) })
+    builder.set("hard_purge", bool: hardPurge)
+    builder.set("regexp", string: regexp)
+    builder.set("start_time", string: startTime?.text)
+    builder.set("finish_time", string: finishTime?.text)
+    builder.set("purge_time", string: purgeTime?.text)
+    return builder.finish()
+  }
+}
+
+extension APIErrorDetail {
+  func encode() -> JSONPointer? {
+    var builder = JSONObjectBuilder()
+    builder.set("code", string: code)
+    builder.set("message", string: message)
+    if detailTypeURL != nil || detailValue != nil {
+      var detail = JSONObjectBuilder()
+      detail.set("type_url", string: detailTypeURL)
+      detail.set("value", string: detailValue)
+      builder.set("error_obj", detail.finish())
+    }
+    return builder.finish()
+  }
+}
+
+extension StatusSummary {
+  func encode() -> JSONPointer? {
+    var builder = JSONObjectBuilder()
+    builder.set("state", string: state.rawValue)
+    builder.set("sites", integer: Int64(sites))
+    builder.set("succeeded", integer: Int64(succeeded))
+    builder.set("failed", integer: Int64(failed))
+    builder.set("pending", integer: Int64(pending))
+    builder.set("bytes_purged", string: String(bytesPurged))
+    builder.set("bytes_not_purged", string: String(bytesNotPurged))
+    builder.set("earliest_start", earliestStart.map { makeJSONString($0.text) } ?? json_null())
+    builder.set("latest_finish", latestFinish.map { makeJSONString($0.text) } ?? json_null())
+    return builder.finish()
+  }
+}

@@ -1,0 +1,80 @@
+import CJansson
+import Glibc
+
+/// A get-service-operation-status request (`common_cdnGetServiceOperationReq`).
+struct StatusRequest: Sendable, Equatable {
+  var namespace: String
+  /// The load balancer's name.
+  var name: String
+  var serviceOperationID: Int64
+
+  /// Creates a request after checking every field, so that nothing invalid
+  /// is ever sent.
+  init(namespace: String, name: String, serviceOperationID: Int64) throws(OpStatusError)
+  {
+    try validateIdentifier(namespace, field: "namespace")
+    try validateIdentifier(name, field: "name")
+    if serviceOperationID < 0 {
+      throw .invalidArgument(
+        "service_op_id is \(serviceOperationID); operation ids are non-negative")
+    }
+    self.namespace = namespace
+    self.name = name
+    self.serviceOperationID = serviceOperationID
+  }
+
+  static let knownKeys = ["namespace", "name", "service_op_id"]
+
+  /// Reads a request that a caller gave as a JSON object. Unknown keys are
+  /// rejected, because a misspelt key would otherwise be dropped silently.
+  init(json: JSONPointer) throws(OpStatusError) {
+    let namespace: String?
+    let name: String?
+    let id: Int64?
+    do {
+      let reader = try JSONObjectReader(json)
+      try reader.rejectUnknownKeys(StatusRequest.knownKeys)
+      namespace = try reader.string("namespace")
+      name = try reader.string("name")
+      id = try reader.nonNegativeInt64("service_op_id")
+    } catch {
+      throw .invalidArgument("request \(error.pathText): \(error.problem)")
+    }
+
+    guard let namespace else {
+      throw .invalidArgument("request namespace is missing; it is required")
+    }
+    guard let name else {
+      throw .invalidArgument("request name is missing; it is required")
+    }
+    guard let id else {
+      throw .invalidArgument("request service_op_id is missing; it is required")
+    }
+    try self.init(namespace: namespace, name: name, serviceOperationID: id)
+  }
+
+  /// The request body as compact JSON text.
+  func encodeBody() throws(OpStatusError) -> [UInt8] {
+    var builder = JSONObjectBuilder()
+    builder.set("namespace", string: namespace)
+    builder.set("name", string: name)
+    builder.set("service_op_id", integer: serviceOperationID)
+    guard let object = builder.finish() else {
+      throw OpStatusError(.outOfMemory, "could not build the request body")
+    }
+    defer { json_decref(object) }
+    return try dumpToBytes(object)
+  }
+}
+
+/// Serialises a value to compact JSON bytes.
+func dumpToBytes(_ value: JSONPointer) throws(OpStatusError) -> [UInt8] {
+  guard let text = dumpJSON(value) else {
+    throw OpStatusError(.outOfMemory, "could not serialise JSON")
+  }
+  defer { free(text) }
+  let length = strlen(text)
+  return text.withMemoryRebound(to: UInt8.self, capacity: length) {
+    Array(UnsafeBufferPointer(start: $0, count: length))
+  }
+}
