@@ -50,7 +50,8 @@ deps:
 build: deps
 	$(SWIFT) build $(SWIFT_RELEASE_FLAGS)
 	@mkdir -p $(BUILD)
-	cp "$$($(SWIFT) build $(SWIFT_RELEASE_FLAGS) --show-bin-path)/libopstatus.so" $(BUILD)/libopstatus.so
+	cp "$$($(SWIFT) build $(SWIFT_RELEASE_FLAGS) --show-bin-path)/libopstatus.so" $(BUILD)/libopstatus.so.tmp
+	mv -f $(BUILD)/libopstatus.so.tmp $(BUILD)/libopstatus.so
 	ln -sf libopstatus.so $(BUILD)/$(SONAME)
 	@$(MAKE) --no-print-directory check-symbols
 

@@ -110,6 +110,33 @@ typedef struct opstatus_error {
 /** A connection to one F5 XC tenant; opaque. */
 typedef struct opstatus_client opstatus_client;
 
+/** Severity of a log message; the values match Python's logging levels. */
+typedef enum opstatus_log_level {
+    /** Every request: method, path, HTTP status, time taken, attempt. */
+    OPSTATUS_LOG_DEBUG = 10,
+    /** Progress of long operations. */
+    OPSTATUS_LOG_INFO = 20,
+    /** Retries and give-ups, with the attempt, the cause and the delay. */
+    OPSTATUS_LOG_WARNING = 30,
+    /** Failures the library handled itself. */
+    OPSTATUS_LOG_ERROR = 40
+} opstatus_log_level;
+
+/**
+ * Receives log messages.
+ *
+ * @param level    the message's severity.
+ * @param message  one line of UTF-8 text, valid only during the call.
+ *                 It never contains the token, a password or key material.
+ * @param payload  the pointer given to opstatus_set_log_callback().
+ *
+ * The callback runs on the thread that made the request, possibly on
+ * several threads at once. It may call opstatus functions, except
+ * opstatus_client_free() on the client that is logging.
+ */
+typedef void (*opstatus_log_fn)(opstatus_log_level level, const char *message,
+                                void *payload);
+
 /**
  * Returns the library's version as "MAJOR.MINOR.PATCH".
  *
@@ -163,32 +190,77 @@ void opstatus_free(void *ptr);
 /**
  * Creates a client for one tenant from settings given as JSON text.
  *
+ * Each setting is taken from the config JSON first, then from the
+ * environment variables listed with it, in that order; an empty variable
+ * counts as unset. Set "use_environment" to false to read the config JSON
+ * only.
+ *
  * @param out          receives the new client, or NULL on failure. Free it
  *                     with opstatus_client_free().
- * @param config_json  a JSON object with these keys; NULL or "" means {}:
- *   - "api_url" (string, required): the tenant's API URL, for example
- *     "https://acme.console.ves.volterra.io/api". A trailing "/api" or "/"
- *     is optional. "http://" is accepted for loopback hosts only
+ * @param config_json  a JSON object with the keys below; NULL or "" means
+ *                     {}. Unknown keys are rejected, so that a misspelt
+ *                     setting is not ignored.
+ *
+ * Where the tenant is:
+ *   - "api_url" (string, required; F5XC_API_URL, VOLT_API_URL): a tenant
+ *     name such as "acme", which means
+ *     "https://acme.console.ves.volterra.io", or a URL such as
+ *     "https://acme.console.ves.volterra.io/api". A trailing "/api", "/api/"
+ *     or "/" is optional. "http://" is accepted for loopback hosts only
  *     (127.0.0.0/8, ::1, localhost).
- *   - "api_token" (string, required): an F5 XC API token, sent as
+ *
+ * Credentials, exactly one kind:
+ *   - "api_token" (string; F5XC_API_TOKEN): an F5 XC API token, sent as
  *     "Authorization: APIToken <token>".
- *   - "ca_file" (string): a PEM file of CA certificates to trust instead of
- *     the system's. TLS certificate and host name checks are always on.
- *   - "connect_timeout_ms" (integer, default 10000): time allowed for DNS,
- *     TCP and TLS setup.
- *   - "timeout_ms" (integer, default 30000): time allowed for a whole
- *     request, from connect to the last byte of the response.
- *   - "max_response_bytes" (integer, default 8388608): largest response
- *     body accepted.
+ *   - "p12_file" (F5XC_P12_FILE, VOLT_API_P12_FILE) and "p12_password"
+ *     (F5XC_P12_PASSWORD, VES_P12_PASSWORD): an API certificate as a
+ *     PKCS#12 bundle, for mutual TLS.
+ *   - "cert_file" (F5XC_CERT, VOLT_API_CERT), "key_file" (F5XC_KEY,
+ *     VOLT_API_KEY) and optionally "key_password": a PEM certificate and
+ *     key, for mutual TLS.
+ *   - "auth" ("token" or "certificate"): which credentials win when both a
+ *     token and a certificate are set. Without it, that is an error.
+ *
+ * TLS and limits:
+ *   - "ca_file" (string; F5XC_CACERT, VOLT_API_CA_CERT): a PEM file of CA
+ *     certificates to trust instead of the system's. Certificate and host
+ *     name checks are always on.
+ *   - "connect_timeout_ms" (default 10000): time allowed for DNS, TCP and
+ *     TLS setup of one attempt.
+ *   - "timeout_ms" (default 30000; VOLT_API_TIMEOUT as a duration such as
+ *     "20s"): time allowed for one attempt, from connect to the last byte.
+ *   - "max_response_bytes" (default 8388608): largest response body
+ *     accepted; a larger one is rejected while it arrives.
+ *
+ * Retries (status and list requests are retried on HTTP 429, 500, 502, 503,
+ * 504 and connection failures; a purge only when the server certainly did
+ * not act on it, that is on 429 or when no connection was made):
+ *   - "max_attempts" (default 4): attempts in all; 1 turns retries off.
+ *   - "retry_base_ms" (default 500) and "retry_max_ms" (default 20000): the
+ *     delay before attempt n + 1 is random between 0 and
+ *     min(retry_max_ms, retry_base_ms * 2^(n-1)).
+ *   - "retry_after_max_ms" (default 60000): longest Retry-After honoured;
+ *     a server that asks for longer ends the retries.
+ *   - "deadline_ms" (default 60000): time allowed for a whole call,
+ *     retries and delays included.
+ *   - "rate_per_second" (number, default off) and "burst" (default the
+ *     rate rounded up): a client-side limit shared by every thread using
+ *     the client.
+ *
+ * Status interpretation:
  *   - "success_statuses", "failure_statuses" (arrays of strings): the
  *     status words that count as a site that succeeded or failed, matched
- *     without regard to case. Defaults: "success", "succeeded",
+ *     without regard to ASCII case. Defaults: "success", "succeeded",
  *     "completed", "complete", "done"; and "failed", "failure", "error",
- *     "errored", "aborted", "cancelled", "timeout".
- *   Unknown keys are rejected, so that a misspelt setting is not ignored.
+ *     "errored", "aborted", "cancelled", "timeout". Other words mean the
+ *     site is still pending.
+ *   - "resource_kind" (default "http_loadbalancer"): the load balancer
+ *     kind of requests that do not name one, "http_loadbalancer" or
+ *     "cdn_loadbalancer".
+ *
  * @return OPSTATUS_OK, OPSTATUS_EINVAL when out is NULL or the text is not
- *   a JSON object, OPSTATUS_ECONFIG for missing or invalid settings,
- *   OPSTATUS_ENOMEM.
+ *   a JSON object, OPSTATUS_ECONFIG for missing, unreadable or inconsistent
+ *   settings (the message names them), OPSTATUS_ENOMEM.
  */
 opstatus_result opstatus_client_new(opstatus_client **out,
                                     const char *config_json);
@@ -199,6 +271,23 @@ opstatus_result opstatus_client_new(opstatus_client **out,
  * No other thread may be using the client when it is freed.
  */
 void opstatus_client_free(opstatus_client *client);
+
+/**
+ * Sets the function that receives the client's log messages.
+ *
+ * @param client    the client.
+ * @param level     the least severe level delivered.
+ * @param callback  the function to call, or NULL to stop logging.
+ * @param payload   passed to every call of callback, unchanged.
+ * @return OPSTATUS_OK, or OPSTATUS_EINVAL when client is NULL or level is
+ *   not one of the opstatus_log_level values.
+ *
+ * The change applies to requests that start after it, on every thread.
+ */
+opstatus_result opstatus_set_log_callback(opstatus_client *client,
+                                          opstatus_log_level level,
+                                          opstatus_log_fn callback,
+                                          void *payload);
 
 /**
  * Gets the status of a service operation, with JSON text in and out.

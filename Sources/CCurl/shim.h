@@ -52,6 +52,12 @@ static inline CURLcode opstatus_curl_getinfo_string(CURL *handle,
   return curl_easy_getinfo(handle, info, value);
 }
 
+static inline CURLcode opstatus_curl_getinfo_offset(CURL *handle,
+                                                    CURLINFO info,
+                                                    curl_off_t *value) {
+  return curl_easy_getinfo(handle, info, value);
+}
+
 static inline CURLcode opstatus_curl_getinfo_double(CURL *handle,
                                                     CURLINFO info,
                                                     double *value) {

@@ -132,3 +132,18 @@ extension Client {
     return result
   }
 }
+
+@c(opstatus_set_log_callback)
+public func opstatusSetLogCallback(
+  _ client: OpaquePointer?, _ level: opstatus_log_level, _ callback: opstatus_log_fn?,
+  _ payload: UnsafeMutableRawPointer?
+) -> opstatus_result {
+  runExported { () throws(OpStatusError) in
+    let client = try clientFromHandle(client)
+    guard let parsed = LogLevel(rawValue: Int32(bitPattern: level.rawValue)) else {
+      throw .invalidArgument(
+        "level is \(level.rawValue); use OPSTATUS_LOG_DEBUG, _INFO, _WARNING or _ERROR")
+    }
+    client.logger.set(level: parsed, callback: callback, payload: payload)
+  }
+}

@@ -1,9 +1,11 @@
 /// The base URL of a tenant's API, normalised so that every accepted form
 /// reaches the same paths.
 ///
-/// Accepted: `https://acme.console.ves.volterra.io`, the same with `/api` or
-/// `/api/` or `/`, and `http://` for loopback hosts only (127.0.0.0/8, ::1,
-/// localhost), which is what local test servers use.
+/// Accepted: a bare tenant name (`acme` means
+/// `https://acme.console.ves.volterra.io`), a host name with no scheme
+/// (`https://` is assumed), `https://acme.console.ves.volterra.io`, each of
+/// these with `/api`, `/api/` or `/` after it, and `http://` for loopback
+/// hosts only (127.0.0.0/8, ::1, localhost), which local test servers use.
 struct APIEndpoint: Sendable, Equatable {
   /// Scheme, host and port, such as `https://acme.console.ves.volterra.io`.
   let origin: String
@@ -16,8 +18,12 @@ struct APIEndpoint: Sendable, Equatable {
     origin + path
   }
 
-  init(_ text: String) throws(OpStatusError) {
-    let setting = "api_url"
+  /// The domain under which every tenant's console lives.
+  static let consoleDomain = "console.ves.volterra.io"
+
+  /// Parses the setting's value; `setting` names where it came from, such
+  /// as `api_url` or `F5XC_API_URL`, for error messages.
+  init(_ text: String, setting: String = "api_url") throws(OpStatusError) {
     guard !text.isEmpty else {
       throw .configuration("\(setting) is empty; set it to the tenant's API URL")
     }
@@ -27,6 +33,11 @@ struct APIEndpoint: Sendable, Equatable {
     }
 
     var rest = Substring(text)
+    if APIEndpoint.isTenantName(rest) {
+      rest = "https://\(rest).\(APIEndpoint.consoleDomain)"
+    } else if rest.firstRange(of: "://") == nil {
+      rest = "https://" + rest
+    }
     if let schemeEnd = rest.firstRange(of: "://") {
       let scheme = asciiLowercased(String(rest[..<schemeEnd.lowerBound]))
       guard scheme == "https" || scheme == "http" else {
@@ -37,9 +48,7 @@ struct APIEndpoint: Sendable, Equatable {
       usesTLS = scheme == "https"
       rest = rest[schemeEnd.upperBound...]
     } else {
-      throw .configuration(
-        "\(setting) \(quoteForMessage(text)) is not a URL; "
-          + "write it as https://TENANT.console.ves.volterra.io/api")
+      throw .configuration("\(setting) \(quoteForMessage(text)) is not a URL")
     }
 
     let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" })
@@ -62,7 +71,7 @@ struct APIEndpoint: Sendable, Equatable {
           + "the API lives at /api, so give the URL with no path or with /api")
     }
 
-    let (host, port) = try APIEndpoint.splitAuthority(authority, text: text)
+    let (host, port) = try APIEndpoint.splitAuthority(authority, text: text, setting: setting)
     self.host = host
     isLoopback = APIEndpoint.isLoopbackHost(host)
     if !usesTLS && !isLoopback {
@@ -77,11 +86,11 @@ struct APIEndpoint: Sendable, Equatable {
   }
 
   /// Splits `host[:port]` or `[v6]:port` and checks both parts.
-  private static func splitAuthority(_ authority: Substring, text: String) throws(OpStatusError)
-    -> (String, Int?)
+  private static func splitAuthority(_ authority: Substring, text: String, setting: String)
+    throws(OpStatusError) -> (String, Int?)
   {
     let invalid = OpStatusError.configuration(
-      "api_url \(quoteForMessage(text)) has no valid host[:port]")
+      "\(setting) \(quoteForMessage(text)) has no valid host[:port]")
     var host: Substring
     var portText: Substring?
     if authority.hasPrefix("[") {
@@ -110,11 +119,23 @@ struct APIEndpoint: Sendable, Equatable {
       guard let number = parseDecimalUInt64(String(portText)), number >= 1, number <= 65535
       else {
         throw .configuration(
-          "api_url \(quoteForMessage(text)) has an invalid port; use 1 to 65535")
+          "\(setting) \(quoteForMessage(text)) has an invalid port; use 1 to 65535")
       }
       port = Int(number)
     }
     return (asciiLowercased(String(host)), port)
+  }
+
+  /// Whether the text is a bare tenant name: letters, digits and hyphens,
+  /// as in `acme` or `acme-prod`, with no dot, colon or slash.
+  static func isTenantName(_ text: Substring) -> Bool {
+    guard !text.isEmpty, text.utf8.count <= 63, text.first != "-", text.last != "-" else {
+      return false
+    }
+    guard text != "localhost" else { return false }
+    return text.unicodeScalars.allSatisfy {
+      ($0 >= "a" && $0 <= "z") || ($0 >= "A" && $0 <= "Z") || ($0 >= "0" && $0 <= "9") || $0 == "-"
+    }
   }
 
   /// Whether a host is on this machine: `localhost`, 127.0.0.0/8 or ::1.

@@ -5,34 +5,40 @@ import Glibc
 final class Client: @unchecked Sendable {
   let configuration: Configuration
   let transport: HTTPTransport
+  let logger = Logger()
+  let sleeper = Sleeper()
+  let rateLimiter: RateLimiter?
 
   init(configuration: Configuration) throws(OpStatusError) {
     if let caFile = configuration.caFile {
       try checkReadableFile(caFile, setting: "ca_file")
     }
     self.configuration = configuration
+    rateLimiter = configuration.ratePerSecond.map {
+      RateLimiter(ratePerSecond: $0, burst: configuration.burst)
+    }
     transport = try HTTPTransport(
       settings: TransportSettings(
         endpoint: configuration.endpoint,
-        apiToken: configuration.apiToken,
+        credentials: configuration.credentials,
         caFile: configuration.caFile,
         connectTimeoutMilliseconds: configuration.connectTimeoutMilliseconds,
-        timeoutMilliseconds: configuration.timeoutMilliseconds,
         maxResponseBytes: configuration.maxResponseBytes,
         userAgent: "opstatus/\(LibraryVersion.text)"))
   }
 
   /// Gets the status of an operation and returns the decoded response with
   /// its summary.
-  func getStatus(_ request: StatusRequest, kind: ResourceKind = .httpLoadBalancer)
+  func getStatus(_ request: StatusRequest, kind: ResourceKind? = nil)
     throws(OpStatusError) -> (status: ServiceOperationStatus, summary: StatusSummary)
   {
+    let kind = kind ?? configuration.resourceKind
     let path =
       "/api/cdn/namespaces/\(percentEncodePathSegment(request.namespace))/"
       + "\(kind.rawValue)/get-service-operation-status"
     let body = try request.encodeBody()
 
-    let status = try transport.post(path: path, body: body) {
+    let status = try send(path: path, body: body, idempotent: true) {
       (response) throws(OpStatusError) -> ServiceOperationStatus in
       try decodeResponse(response, path: path) { (json) throws(JSONDecodingError) in
         try ServiceOperationStatus(json: json)
@@ -50,7 +56,8 @@ final class Client: @unchecked Sendable {
 func checkReadableFile(_ path: String, setting: String) throws(OpStatusError) {
   guard let file = fopen(path, "rb") else {
     let reason = String(cString: strerror(errno))
-    throw .configuration("\(setting) \(quoteForMessage(path, maxLength: 200)) cannot be read: \(reason)")
+    throw .configuration(
+      "\(setting) \(quoteForMessage(path, maxLength: 200)) cannot be read: \(reason)")
   }
   fclose(file)
 }

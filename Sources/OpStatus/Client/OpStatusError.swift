@@ -101,6 +101,8 @@ struct OpStatusError: Error, Sendable, CustomStringConvertible {
   var apiCode: String?
   /// The delay that the server requested with `Retry-After`, in milliseconds.
   var retryAfterMilliseconds: Int64?
+  /// How the transfer failed, when it failed below HTTP.
+  var transportFailure: TransportFailure?
 
   init(
     _ code: ResultCode, _ message: String, httpStatus: Int? = nil, apiCode: String? = nil,

@@ -1,4 +1,5 @@
 import CJansson
+import Glibc
 
 /// Longest part of an error response body quoted in a message.
 let maxQuotedBodyBytes = 300
@@ -94,11 +95,47 @@ func hostOfLocation(_ location: String) -> String {
   return quoteForMessage(String(authority), maxLength: 80)
 }
 
-/// Reads `Retry-After` as delta seconds. The HTTP-date form returns nil
-/// here; retries interpret it.
+/// Reads `Retry-After` in either form of RFC 9110: delta seconds, or an
+/// HTTP date, which becomes the time from now until then (0 when it has
+/// passed). Returns nil for a value in neither form.
 func parseRetryAfter(_ value: String) -> Int64? {
-  guard let seconds = parseDecimalUInt64(value), seconds <= 86_400 else { return nil }
-  return Int64(seconds) * 1000
+  if let seconds = parseDecimalUInt64(value) {
+    return Int64(min(seconds, 86_400_000)) * 1000
+  }
+  guard let date = parseHTTPDate(value) else { return nil }
+  var now = timespec()
+  clock_gettime(CLOCK_REALTIME, &now)
+  let nowMilliseconds = Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
+  return max(0, date * 1000 - nowMilliseconds)
+}
+
+/// Parses the IMF-fixdate form of an HTTP date, `Sun, 06 Nov 1994 08:49:37
+/// GMT`, into seconds since the epoch. The obsolete forms are not accepted.
+func parseHTTPDate(_ text: String) -> Int64? {
+  let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+  let parts = text.split(separator: " ")
+  guard parts.count == 6, parts[0].hasSuffix(","), parts[5] == "GMT",
+    let day = parseDecimalUInt64(String(parts[1])), parts[1].count == 2,
+    let monthIndex = months.firstIndex(of: String(parts[2])),
+    let year = parseDecimalUInt64(String(parts[3])), parts[3].count == 4
+  else { return nil }
+  let clock = parts[4].split(separator: ":")
+  guard clock.count == 3, clock.allSatisfy({ $0.count == 2 }),
+    let hour = parseDecimalUInt64(String(clock[0])),
+    let minute = parseDecimalUInt64(String(clock[1])),
+    let second = parseDecimalUInt64(String(clock[2]))
+  else { return nil }
+  let month = String(format2: monthIndex + 1)
+  let rfc3339 = "\(year)-\(month)-\(String(format2: Int(day)))T\(String(format2: Int(hour))):"
+    + "\(String(format2: Int(minute))):\(String(format2: Int(second)))Z"
+  return Timestamp(rfc3339).map { $0.millisecondsSinceEpoch / 1000 }
+}
+
+extension String {
+  /// A number of at most two digits with a leading zero, as in dates.
+  init(format2 value: Int) {
+    self = value < 10 ? "0\(value)" : "\(value)"
+  }
 }
 
 /// Fails with OPSTATUS_EAPI for an `error.code` other than `EOK` and

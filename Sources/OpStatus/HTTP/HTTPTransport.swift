@@ -8,10 +8,9 @@ private let curlGlobalInitResult: CURLcode = curl_global_init(Int(CURL_GLOBAL_DE
 /// What the transport needs from the configuration.
 struct TransportSettings: Sendable {
   var endpoint: APIEndpoint
-  var apiToken: String
+  var credentials: Credentials
   var caFile: String?
   var connectTimeoutMilliseconds: Int64
-  var timeoutMilliseconds: Int64
   var maxResponseBytes: Int64
   var userAgent: String
 }
@@ -48,11 +47,12 @@ final class HTTPTransport: @unchecked Sendable {
     }
     self.settings = settings
 
+    var lines = ["Content-Type: application/json", "Accept: application/json", "Expect:"]
+    if case .token(let token) = settings.credentials {
+      lines.append("Authorization: APIToken \(token)")
+    }
     var list: UnsafeMutablePointer<curl_slist>?
-    for line in [
-      "Authorization: APIToken \(settings.apiToken)", "Content-Type: application/json",
-      "Accept: application/json", "Expect:",
-    ] {
+    for line in lines {
       guard let appended = curl_slist_append(list, line) else {
         curl_slist_free_all(list)
         throw OpStatusError(.outOfMemory, "could not build the request headers")
@@ -84,9 +84,10 @@ final class HTTPTransport: @unchecked Sendable {
   }
 
   /// Sends a POST request and passes the response to `body`, while the
-  /// handle is still checked out.
+  /// handle is still checked out. `timeoutMilliseconds` bounds the whole
+  /// transfer.
   func post<T>(
-    path: String, body requestBody: [UInt8],
+    path: String, body requestBody: [UInt8], timeoutMilliseconds: Int64,
     _ handleResponse: (HTTPResponse) throws(OpStatusError) -> T
   ) throws(OpStatusError) -> T {
     let handle = try checkOut()
@@ -94,11 +95,13 @@ final class HTTPTransport: @unchecked Sendable {
 
     let url = settings.endpoint.url(forPath: path)
     let started = monotonicMilliseconds()
-    let code = handle.perform(url: url, body: requestBody)
+    let code = handle.perform(url: url, body: requestBody, timeoutMilliseconds: timeoutMilliseconds)
     let elapsed = monotonicMilliseconds() - started
 
     if code != CURLE_OK {
-      throw describeFailure(code, handle: handle, path: path, elapsed: elapsed)
+      var error = describeFailure(code, handle: handle, path: path, elapsed: elapsed)
+      error.transportFailure = classifyFailure(code, handle: handle)
+      throw error
     }
     var status = 0
     _ = opstatus_curl_getinfo_long(handle.curl, CURLINFO_RESPONSE_CODE, &status)
@@ -121,6 +124,25 @@ final class HTTPTransport: @unchecked Sendable {
     }
   }
 
+  /// Whether a failed transfer may be tried again, and whether the
+  /// request certainly never reached the server.
+  private func classifyFailure(_ code: CURLcode, handle: EasyHandle) -> TransportFailure? {
+    if handle.sink.overflowed { return nil }
+    switch code {
+    case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_CONNECT, CURLE_COULDNT_RESOLVE_PROXY:
+      return .notConnected
+    case CURLE_OPERATION_TIMEDOUT:
+      var connectTime: curl_off_t = 0
+      _ = opstatus_curl_getinfo_offset(handle.curl, CURLINFO_CONNECT_TIME_T, &connectTime)
+      return connectTime == 0 ? .notConnected : .interrupted
+    case CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE,
+      CURLE_HTTP2, CURLE_HTTP2_STREAM:
+      return .interrupted
+    default:
+      return nil
+    }
+  }
+
   private func describeFailure(_ code: CURLcode, handle: EasyHandle, path: String, elapsed: Int64)
     -> OpStatusError
   {
@@ -139,6 +161,8 @@ final class HTTPTransport: @unchecked Sendable {
     case CURLE_SSL_CACERT_BADFILE:
       return OpStatusError(
         .configuration, "ca_file could not be loaded as PEM CA certificates: \(detail)")
+    case CURLE_SSL_CERTPROBLEM:
+      return OpStatusError(.configuration, certificateProblemMessage(detail))
     case CURLE_PEER_FAILED_VERIFICATION:
       return OpStatusError(
         .transport,
@@ -178,13 +202,28 @@ final class EasyHandle {
     check(opstatus_curl_setopt_long(curl, CURLOPT_POST, 1))
     check(opstatus_curl_setopt_long(curl, CURLOPT_TCP_KEEPALIVE, 1))
     check(opstatus_curl_setopt_long(curl, CURLOPT_CONNECTTIMEOUT_MS, Int(settings.connectTimeoutMilliseconds)))
-    check(opstatus_curl_setopt_long(curl, CURLOPT_TIMEOUT_MS, Int(settings.timeoutMilliseconds)))
     let protocols = settings.endpoint.usesTLS ? "https" : "http"
     check(opstatus_curl_setopt_string(curl, CURLOPT_PROTOCOLS_STR, protocols))
     check(opstatus_curl_setopt_string(curl, CURLOPT_USERAGENT, settings.userAgent))
     check(opstatus_curl_setopt_string(curl, CURLOPT_ACCEPT_ENCODING, ""))
     if let caFile = settings.caFile {
       check(opstatus_curl_setopt_string(curl, CURLOPT_CAINFO, caFile))
+    }
+    switch settings.credentials {
+    case .token:
+      break
+    case .p12(let file, let password):
+      check(opstatus_curl_setopt_string(curl, CURLOPT_SSLCERTTYPE, "P12"))
+      check(opstatus_curl_setopt_string(curl, CURLOPT_SSLCERT, file))
+      check(opstatus_curl_setopt_string(curl, CURLOPT_KEYPASSWD, password))
+    case .pem(let certificateFile, let keyFile, let keyPassword):
+      check(opstatus_curl_setopt_string(curl, CURLOPT_SSLCERTTYPE, "PEM"))
+      check(opstatus_curl_setopt_string(curl, CURLOPT_SSLCERT, certificateFile))
+      check(opstatus_curl_setopt_string(curl, CURLOPT_SSLKEYTYPE, "PEM"))
+      check(opstatus_curl_setopt_string(curl, CURLOPT_SSLKEY, keyFile))
+      if let keyPassword {
+        check(opstatus_curl_setopt_string(curl, CURLOPT_KEYPASSWD, keyPassword))
+      }
     }
     check(opstatus_curl_setopt_pointer(curl, CURLOPT_HTTPHEADER, UnsafeMutableRawPointer(headers)))
     check(opstatus_curl_setopt_pointer(curl, CURLOPT_SHARE, share))
@@ -213,10 +252,12 @@ final class EasyHandle {
 
   /// Runs one request. The body must stay alive until perform returns,
   /// which the closure guarantees.
-  func perform(url: String, body: [UInt8]) -> CURLcode {
+  func perform(url: String, body: [UInt8], timeoutMilliseconds: Int64) -> CURLcode {
     errorBuffer[0] = 0
     sink.reset()
     var result = opstatus_curl_setopt_string(curl, CURLOPT_URL, url)
+    guard result == CURLE_OK else { return result }
+    result = opstatus_curl_setopt_long(curl, CURLOPT_TIMEOUT_MS, Int(max(timeoutMilliseconds, 1)))
     guard result == CURLE_OK else { return result }
     result = body.withUnsafeBufferPointer { bytes in
       _ = opstatus_curl_setopt_long(curl, CURLOPT_POSTFIELDSIZE, bytes.count)
@@ -248,6 +289,34 @@ private let shareUnlockCallback: curl_unlock_function = { _, data, userdata in
   let locks = Unmanaged<ShareLocks>.fromOpaque(userdata).takeUnretainedValue()
   let index = Int(data.rawValue)
   if index < locks.locks.count { locks.locks[index].unlock() }
+}
+
+extension HTTPTransport {
+  /// Names the client certificate settings involved in a failure to load
+  /// them; libcurl's text never contains the password.
+  func certificateProblemMessage(_ detail: String) -> String {
+    switch settings.credentials {
+    case .p12:
+      return "p12_file could not be used as a client certificate; check that it is a PKCS#12 "
+        + "bundle and that p12_password is right: \(detail)"
+    case .pem:
+      return "cert_file and key_file could not be used as a client certificate; check that "
+        + "they are PEM files that belong together, and key_password if the key is "
+        + "encrypted: \(detail)"
+    case .token:
+      return "the client certificate could not be loaded: \(detail)"
+    }
+  }
+}
+
+/// How a transfer failed, for the retry rules.
+enum TransportFailure: Sendable {
+  /// No connection was made, so the server cannot have acted on the
+  /// request.
+  case notConnected
+  /// The connection broke or timed out after it was made; the server may
+  /// have received the request.
+  case interrupted
 }
 
 func curlText(_ code: CURLcode) -> String {

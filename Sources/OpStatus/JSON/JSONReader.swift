@@ -65,6 +65,15 @@ struct JSONObjectReader {
     }
   }
 
+  /// A finite JSON number, integer or real.
+  func double(_ key: StaticString) throws(JSONDecodingError) -> Double? {
+    guard let value = value(key) else { return nil }
+    if value.isInteger { return Double(json_integer_value(value)) }
+    if value.isReal { return json_real_value(value) }
+    throw JSONDecodingError(
+      "expected a number, found \(value.shortDescription)", at: [.key("\(key)")])
+  }
+
   func object(_ key: StaticString) throws(JSONDecodingError) -> JSONObjectReader? {
     guard let value = value(key) else { return nil }
     do {
