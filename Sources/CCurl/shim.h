@@ -34,6 +34,11 @@ static inline CURLcode opstatus_curl_setopt_write(CURL *handle,
   return curl_easy_setopt(handle, option, fn);
 }
 
+static inline CURLcode opstatus_curl_setopt_xferinfo(
+    CURL *handle, curl_xferinfo_callback fn) {
+  return curl_easy_setopt(handle, CURLOPT_XFERINFOFUNCTION, fn);
+}
+
 static inline CURLcode opstatus_curl_setopt_offset(CURL *handle,
                                                    CURLoption option,
                                                    curl_off_t value) {

@@ -125,7 +125,9 @@ public func opstatusGetStatus(
 extension Client {
   /// The status result as a new jansson value: the response plus summary.
   func getStatusResult(_ request: StatusRequest) throws(OpStatusError) -> JSONPointer {
-    let (status, summary) = try getStatus(request)
+    let (status, summary) = try withCall { (call) throws(OpStatusError) in
+      try getStatus(request, call: call)
+    }
     guard let result = status.encodeResult(summary: summary) else {
       throw OpStatusError(.outOfMemory, "could not build the result")
     }

@@ -24,12 +24,17 @@ struct APIEndpoint: Sendable, Equatable {
   /// Parses the setting's value; `setting` names where it came from, such
   /// as `api_url` or `F5XC_API_URL`, for error messages.
   init(_ text: String, setting: String = "api_url") throws(OpStatusError) {
+    try self.init(parsing: text, shown: redactingUserInformation(text), setting: setting)
+  }
+
+  /// Parses `text`; messages quote `shown`, the text without a password.
+  private init(parsing text: String, shown: String, setting: String) throws(OpStatusError) {
     guard !text.isEmpty else {
       throw .configuration("\(setting) is empty; set it to the tenant's API URL")
     }
     for scalar in text.unicodeScalars where isControlCharacter(scalar) || scalar == " " {
       throw .configuration(
-        "\(setting) \(quoteForMessage(text)) contains a space or control character")
+        "\(setting) \(quoteForMessage(shown)) contains a space or control character")
     }
 
     var rest = Substring(text)
@@ -42,13 +47,13 @@ struct APIEndpoint: Sendable, Equatable {
       let scheme = asciiLowercased(String(rest[..<schemeEnd.lowerBound]))
       guard scheme == "https" || scheme == "http" else {
         throw .configuration(
-          "\(setting) \(quoteForMessage(text)) uses the scheme \(quoteForMessage(scheme)); "
+          "\(setting) \(quoteForMessage(shown)) uses the scheme \(quoteForMessage(scheme)); "
             + "use https://")
       }
       usesTLS = scheme == "https"
       rest = rest[schemeEnd.upperBound...]
     } else {
-      throw .configuration("\(setting) \(quoteForMessage(text)) is not a URL")
+      throw .configuration("\(setting) \(quoteForMessage(shown)) is not a URL")
     }
 
     let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" })
@@ -62,21 +67,21 @@ struct APIEndpoint: Sendable, Equatable {
     }
     guard !path.contains("?"), !path.contains("#") else {
       throw .configuration(
-        "\(setting) \(quoteForMessage(text)) has a query or fragment; remove it")
+        "\(setting) \(quoteForMessage(shown)) has a query or fragment; remove it")
     }
     let trimmedPath = path.hasSuffix("/") ? path.dropLast() : path
     guard trimmedPath.isEmpty || trimmedPath == "/api" else {
       throw .configuration(
-        "\(setting) \(quoteForMessage(text)) has the path \(quoteForMessage(String(path))); "
+        "\(setting) \(quoteForMessage(shown)) has the path \(quoteForMessage(String(path))); "
           + "the API lives at /api, so give the URL with no path or with /api")
     }
 
-    let (host, port) = try APIEndpoint.splitAuthority(authority, text: text, setting: setting)
+    let (host, port) = try APIEndpoint.splitAuthority(authority, text: shown, setting: setting)
     self.host = host
     isLoopback = APIEndpoint.isLoopbackHost(host)
     if !usesTLS && !isLoopback {
       throw .configuration(
-        "\(setting) \(quoteForMessage(text)) uses http:// for a host that is not loopback; "
+        "\(setting) \(quoteForMessage(shown)) uses http:// for a host that is not loopback; "
           + "use https://, since the token must not travel in clear text")
     }
 
@@ -150,6 +155,19 @@ struct APIEndpoint: Sendable, Equatable {
       return value <= 255
     }
   }
+}
+
+/// The URL with any `user:password@` before the host replaced by `***@`,
+/// so that messages can quote it.
+func redactingUserInformation(_ text: String) -> String {
+  guard let schemeEnd = text.firstRange(of: "://") else {
+    guard let at = text.firstIndex(of: "@") else { return text }
+    return "***" + text[at...]
+  }
+  let rest = text[schemeEnd.upperBound...]
+  let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
+  guard let at = rest[..<authorityEnd].lastIndex(of: "@") else { return text }
+  return String(text[..<schemeEnd.upperBound]) + "***" + String(text[at...])
 }
 
 /// Percent-encodes a path segment so that `/`, `..`, `?`, `#` and `%` in a

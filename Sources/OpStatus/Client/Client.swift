@@ -6,8 +6,11 @@ final class Client: @unchecked Sendable {
   let configuration: Configuration
   let transport: HTTPTransport
   let logger = Logger()
-  let sleeper = Sleeper()
   let rateLimiter: RateLimiter?
+
+  /// The cancellation state of every call in progress, for `cancelAll`.
+  private let callsLock = Lock()
+  private var activeCalls: [ObjectIdentifier: Sleeper] = [:]
 
   init(configuration: Configuration) throws(OpStatusError) {
     if let caFile = configuration.caFile {
@@ -27,27 +30,84 @@ final class Client: @unchecked Sendable {
         userAgent: "opstatus/\(LibraryVersion.text)"))
   }
 
+  /// Runs one public call with its own cancellation state, so that
+  /// `cancelAll` can stop it while it sleeps or transfers.
+  func withCall<T>(_ body: (Sleeper) throws(OpStatusError) -> T) throws(OpStatusError) -> T {
+    let call = Sleeper()
+    let key = ObjectIdentifier(call)
+    callsLock.withLock { activeCalls[key] = call }
+    defer { _ = callsLock.withLock { activeCalls.removeValue(forKey: key) } }
+    return try body(call)
+  }
+
+  /// Cancels every call in progress on this client. Calls that start
+  /// afterwards are not affected.
+  func cancelAll() {
+    let calls = callsLock.withLock { Array(activeCalls.values) }
+    for call in calls {
+      call.cancel()
+    }
+  }
+
+  /// The path of an operation of a load balancer kind in a namespace.
+  func path(namespace: String, kind: ResourceKind?, _ suffix: String) -> String {
+    let kind = kind ?? configuration.resourceKind
+    return "/api/cdn/namespaces/\(percentEncodePathSegment(namespace))/\(kind.rawValue)/\(suffix)"
+  }
+
   /// Gets the status of an operation and returns the decoded response with
   /// its summary.
-  func getStatus(_ request: StatusRequest, kind: ResourceKind? = nil)
+  func getStatus(_ request: StatusRequest, call: Sleeper, deadline: Int64? = nil)
     throws(OpStatusError) -> (status: ServiceOperationStatus, summary: StatusSummary)
   {
-    let kind = kind ?? configuration.resourceKind
-    let path =
-      "/api/cdn/namespaces/\(percentEncodePathSegment(request.namespace))/"
-      + "\(kind.rawValue)/get-service-operation-status"
+    let path = path(namespace: request.namespace, kind: request.kind, "get-service-operation-status")
     let body = try request.encodeBody()
 
-    let status = try send(path: path, body: body, idempotent: true) {
+    let status = try send(path: path, body: body, idempotent: true, call: call, deadline: deadline) {
       (response) throws(OpStatusError) -> ServiceOperationStatus in
       try decodeResponse(response, path: path) { (json) throws(JSONDecodingError) in
         try ServiceOperationStatus(json: json)
       }
     }
+    return try finishStatus(status, path: path)
+  }
 
+  /// Checks the API error of a decoded status and adds the summary.
+  func finishStatus(_ status: ServiceOperationStatus, path: String)
+    throws(OpStatusError) -> (status: ServiceOperationStatus, summary: StatusSummary)
+  {
     try checkAPIError(status.error, path: path)
     let summary = StatusSummary(items: status.items ?? [], classifier: configuration.classifier)
     return (status, summary)
+  }
+
+  /// Starts a cache purge and returns the new operation's id. A purge is
+  /// not idempotent, so it is sent again only when the server certainly did
+  /// not act on it.
+  func purge(_ request: PurgeRequest, call: Sleeper) throws(OpStatusError) -> PurgeResponse {
+    let suffix = "\(percentEncodePathSegment(request.name))/cache-purge"
+    let path = path(namespace: request.namespace, kind: request.kind, suffix)
+    let body = try request.encodeBody()
+    return try send(path: path, body: body, idempotent: false, call: call) {
+      (response) throws(OpStatusError) -> PurgeResponse in
+      try decodeResponse(response, path: path) { (json) throws(JSONDecodingError) in
+        try PurgeResponse(json: json)
+      }
+    }
+  }
+
+  /// Lists recent operations of a load balancer.
+  func list(_ request: ListRequest, call: Sleeper) throws(OpStatusError) -> ServiceOperationList {
+    let path = path(namespace: request.namespace, kind: request.kind, "list-service-operations-status")
+    let body = try request.encodeBody()
+    let list = try send(path: path, body: body, idempotent: true, call: call) {
+      (response) throws(OpStatusError) -> ServiceOperationList in
+      try decodeResponse(response, path: path) { (json) throws(JSONDecodingError) in
+        try ServiceOperationList(json: json)
+      }
+    }
+    try checkAPIError(list.error, path: path)
+    return list
   }
 }
 
@@ -59,5 +119,10 @@ func checkReadableFile(_ path: String, setting: String) throws(OpStatusError) {
     throw .configuration(
       "\(setting) \(quoteForMessage(path, maxLength: 200)) cannot be read: \(reason)")
   }
-  fclose(file)
+  defer { fclose(file) }
+  var info = stat()
+  if fstat(fileno(file), &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR {
+    throw .configuration(
+      "\(setting) \(quoteForMessage(path, maxLength: 200)) is a directory; give the path of a file")
+  }
 }

@@ -29,13 +29,15 @@ struct Configuration: Sendable {
   var burst: Int64 = 1
   var classifier = StatusClassifier()
   var resourceKind = ResourceKind.httpLoadBalancer
+  /// Connections open at once for calls on many operations.
+  var maxConnections = 8
 
   static let knownKeys = [
     "api_url", "api_token", "p12_file", "p12_password", "cert_file", "key_file",
     "key_password", "auth", "ca_file", "connect_timeout_ms", "timeout_ms", "max_attempts",
     "retry_base_ms", "retry_max_ms", "retry_after_max_ms", "deadline_ms", "rate_per_second",
     "burst", "max_response_bytes", "success_statuses", "failure_statuses", "resource_kind",
-    "use_environment",
+    "use_environment", "max_connections",
   ]
 
   /// Longest timeout, delay or deadline accepted: one day, in milliseconds.
@@ -128,6 +130,9 @@ struct Configuration: Sendable {
       successWords: success ?? StatusClassifier.defaultSuccessWords,
       failureWords: failure ?? StatusClassifier.defaultFailureWords)
 
+    if let value = try reader?.nonNegativeInt64("max_connections") {
+      maxConnections = Int(try checkRange(value, "max_connections", 1...256))
+    }
     if let kind = try reader?.string("resource_kind") {
       guard let parsed = ResourceKind(rawValue: kind) else {
         throw OpStatusError.configuration(
@@ -158,12 +163,12 @@ struct Configuration: Sendable {
   /// Picks the credentials and rejects combinations that leave the choice
   /// open: a token and a certificate both set need `auth` to say which wins.
   private static func readCredentials(_ sources: SettingSources) throws -> Credentials {
-    let token = try sources.string("api_token")
+    let token = try sources.string("api_token", secret: true)
     let p12File = try sources.string("p12_file")
-    let p12Password = try sources.string("p12_password")
+    let p12Password = try sources.string("p12_password", secret: true)
     let certFile = try sources.string("cert_file")
     let keyFile = try sources.string("key_file")
-    let keyPassword = try sources.reader?.string("key_password")
+    let keyPassword = try sources.string("key_password", secret: true)?.value
     let auth = try sources.reader?.string("auth")
 
     if let auth, auth != "token", auth != "certificate" {

@@ -9,17 +9,18 @@ extension Client {
   /// purge) is sent again only when the server certainly did not act on it:
   /// no connection was made, or the answer was 429.
   func send<T>(
-    path: String, body: [UInt8], idempotent: Bool,
+    path: String, body: [UInt8], idempotent: Bool, call: Sleeper, deadline outerDeadline: Int64? = nil,
     _ decode: (HTTPResponse) throws(OpStatusError) -> T
   ) throws(OpStatusError) -> T {
     let policy = configuration.retry
-    let deadline = monotonicMilliseconds() + policy.deadlineMilliseconds
+    let ownDeadline = monotonicMilliseconds() + policy.deadlineMilliseconds
+    let deadline = min(ownDeadline, outerDeadline ?? ownDeadline)
     var random = SystemRandomNumberGenerator()
     var attempt = 0
 
     while true {
       attempt += 1
-      try waitForRateLimit(deadline: deadline, path: path)
+      try waitForRateLimit(deadline: deadline, path: path, call: call)
 
       let remaining = deadline - monotonicMilliseconds()
       if remaining <= 0 {
@@ -30,7 +31,9 @@ extension Client {
       let timeout = min(configuration.timeoutMilliseconds, remaining)
 
       do {
-        return try transport.post(path: path, body: body, timeoutMilliseconds: timeout) {
+        return try transport.post(
+          path: path, body: body, timeoutMilliseconds: timeout, cancellation: call
+        ) {
           (response) throws(OpStatusError) -> T in
           if logger.isEnabled(.debug) {
             logger.log(
@@ -52,7 +55,7 @@ extension Client {
           .warning,
           "POST \(path): attempt \(attempt) of \(policy.maxAttempts) failed "
             + "(\(failure.code.summary): \(failure.message)); retrying in \(delay) ms")
-        if !sleeper.sleep(milliseconds: delay) {
+        if !call.sleep(milliseconds: delay) {
           throw OpStatusError(.cancelled, "POST \(path): cancelled while waiting to retry")
         }
       }
@@ -61,12 +64,12 @@ extension Client {
 
   /// Returns the delay before the next attempt, or throws the failure when
   /// no further attempt is allowed.
-  private func nextDelay<R: RandomNumberGenerator>(
+  func nextDelay<R: RandomNumberGenerator>(
     after failure: OpStatusError, attempt: Int, idempotent: Bool, deadline: Int64,
     random: inout R, path: String
   ) throws(OpStatusError) -> Int64 {
     let policy = configuration.retry
-    guard isRetryable(failure, idempotent: idempotent) else {
+    guard failure.code != .cancelled, isRetryable(failure, idempotent: idempotent) else {
       if attempt > 1 {
         logger.log(.warning, "POST \(path): giving up after attempt \(attempt): \(failure.message)")
       }
@@ -112,7 +115,7 @@ extension Client {
   }
 
   /// Waits for a token of the client-side rate limit, if one is set.
-  private func waitForRateLimit(deadline: Int64, path: String) throws(OpStatusError) {
+  private func waitForRateLimit(deadline: Int64, path: String, call: Sleeper) throws(OpStatusError) {
     guard let rateLimiter else { return }
     let wait = rateLimiter.reserve()
     guard wait > 0 else { return }
@@ -123,7 +126,7 @@ extension Client {
           + "request past deadline_ms (\(configuration.retry.deadlineMilliseconds))")
     }
     logger.log(.debug, "POST \(path): waiting \(wait) ms for the client-side rate limit")
-    if !sleeper.sleep(milliseconds: wait) {
+    if !call.sleep(milliseconds: wait) {
       throw OpStatusError(.cancelled, "POST \(path): cancelled while waiting for the rate limit")
     }
   }

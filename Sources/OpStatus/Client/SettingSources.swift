@@ -23,7 +23,15 @@ struct SettingSources {
   ]
 
   /// A string setting and where it came from, such as `F5XC_API_TOKEN`.
-  func string(_ key: StaticString) throws(JSONDecodingError) -> (value: String, source: String)? {
+  /// For a `secret` setting, an error names the type found, never the
+  /// value.
+  func string(_ key: StaticString, secret: Bool = false) throws(JSONDecodingError)
+    -> (value: String, source: String)?
+  {
+    if secret, let value = reader?.value(key), !value.isString {
+      throw JSONDecodingError(
+        "expected a string, found \(value.typeDescription)", at: [.key("\(key)")])
+    }
     if let value = try reader?.string(key) {
       return (value, "\(key)")
     }

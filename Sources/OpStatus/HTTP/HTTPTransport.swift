@@ -88,35 +88,44 @@ final class HTTPTransport: @unchecked Sendable {
   /// transfer.
   func post<T>(
     path: String, body requestBody: [UInt8], timeoutMilliseconds: Int64,
-    _ handleResponse: (HTTPResponse) throws(OpStatusError) -> T
+    cancellation: Sleeper? = nil, _ handleResponse: (HTTPResponse) throws(OpStatusError) -> T
   ) throws(OpStatusError) -> T {
     let handle = try checkOut()
     defer { checkIn(handle) }
 
     let url = settings.endpoint.url(forPath: path)
     let started = monotonicMilliseconds()
+    handle.sink.cancellation = cancellation
     let code = handle.perform(url: url, body: requestBody, timeoutMilliseconds: timeoutMilliseconds)
     let elapsed = monotonicMilliseconds() - started
 
     if code != CURLE_OK {
-      var error = describeFailure(code, handle: handle, path: path, elapsed: elapsed)
-      error.transportFailure = classifyFailure(code, handle: handle)
-      throw error
+      throw failure(code, handle: handle, path: path, elapsed: elapsed)
     }
     var status = 0
     _ = opstatus_curl_getinfo_long(handle.curl, CURLINFO_RESPONSE_CODE, &status)
     return try handleResponse(HTTPResponse(status: status, sink: handle.sink, elapsedMilliseconds: elapsed))
   }
 
-  private func checkOut() throws(OpStatusError) -> EasyHandle {
+  /// The error for a transfer that failed below HTTP.
+  func failure(_ code: CURLcode, handle: EasyHandle, path: String, elapsed: Int64) -> OpStatusError {
+    var error = describeFailure(code, handle: handle, path: path, elapsed: elapsed)
+    error.transportFailure = classifyFailure(code, handle: handle)
+    return error
+  }
+
+  /// Takes an idle handle from the pool, or makes a new one.
+  func checkOut() throws(OpStatusError) -> EasyHandle {
     if let handle = poolLock.withLock({ idleHandles.popLast() }) {
       return handle
     }
     return try EasyHandle(settings: settings, headers: headers, share: share)
   }
 
-  private func checkIn(_ handle: EasyHandle) {
+  /// Returns a handle to the pool, keeping its connection open.
+  func checkIn(_ handle: EasyHandle) {
     handle.sink.reset()
+    handle.sink.cancellation = nil
     poolLock.withLock {
       if idleHandles.count < maxIdleHandles {
         idleHandles.append(handle)
@@ -155,6 +164,8 @@ final class HTTPTransport: @unchecked Sendable {
     }
     let detail = handle.errorText.isEmpty ? curlText(code) : handle.errorText
     switch code {
+    case CURLE_ABORTED_BY_CALLBACK:
+      return OpStatusError(.cancelled, "\(target) was cancelled after \(elapsed) ms")
     case CURLE_OPERATION_TIMEDOUT:
       return OpStatusError(
         .timeout, "\(target) timed out after \(elapsed) ms: \(detail)")
@@ -233,6 +244,9 @@ final class EasyHandle {
     check(opstatus_curl_setopt_pointer(curl, CURLOPT_WRITEDATA, sinkPointer))
     check(opstatus_curl_setopt_write(curl, CURLOPT_HEADERFUNCTION, responseHeaderCallback))
     check(opstatus_curl_setopt_pointer(curl, CURLOPT_HEADERDATA, sinkPointer))
+    check(opstatus_curl_setopt_xferinfo(curl, transferProgressCallback))
+    check(opstatus_curl_setopt_pointer(curl, CURLOPT_XFERINFODATA, sinkPointer))
+    check(opstatus_curl_setopt_long(curl, CURLOPT_NOPROGRESS, 0))
 
     if failed != CURLE_OK {
       curl_easy_cleanup(curl)
@@ -253,21 +267,31 @@ final class EasyHandle {
   /// Runs one request. The body must stay alive until perform returns,
   /// which the closure guarantees.
   func perform(url: String, body: [UInt8], timeoutMilliseconds: Int64) -> CURLcode {
+    let result = prepare(url: url, body: body, timeoutMilliseconds: timeoutMilliseconds)
+    guard result == CURLE_OK else { return result }
+    return curl_easy_perform(curl)
+  }
+
+  /// Sets up the next request. libcurl copies the body, so the handle can
+  /// also run in a multi handle after the caller's array is gone.
+  func prepare(url: String, body: [UInt8], timeoutMilliseconds: Int64) -> CURLcode {
     errorBuffer[0] = 0
     sink.reset()
     var result = opstatus_curl_setopt_string(curl, CURLOPT_URL, url)
     guard result == CURLE_OK else { return result }
     result = opstatus_curl_setopt_long(curl, CURLOPT_TIMEOUT_MS, Int(max(timeoutMilliseconds, 1)))
     guard result == CURLE_OK else { return result }
-    result = body.withUnsafeBufferPointer { bytes in
-      _ = opstatus_curl_setopt_long(curl, CURLOPT_POSTFIELDSIZE, bytes.count)
-      _ = opstatus_curl_setopt_pointer(
-        curl, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress))
-      let code = curl_easy_perform(curl)
-      _ = opstatus_curl_setopt_pointer(curl, CURLOPT_POSTFIELDS, nil)
-      return code
+    result = opstatus_curl_setopt_long(curl, CURLOPT_POSTFIELDSIZE, body.count)
+    guard result == CURLE_OK else { return result }
+    return body.withUnsafeBufferPointer { bytes in
+      // An empty array may have no storage; "" gives libcurl a valid pointer.
+      guard let base = bytes.baseAddress else {
+        return opstatus_curl_setopt_string(curl, CURLOPT_COPYPOSTFIELDS, "")
+      }
+      return base.withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+        opstatus_curl_setopt_string(curl, CURLOPT_COPYPOSTFIELDS, $0)
+      }
     }
-    return result
   }
 }
 

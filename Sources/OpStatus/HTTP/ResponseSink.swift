@@ -11,6 +11,9 @@ final class ResponseSink {
   var contentType: String?
   var location: String?
   var retryAfter: String?
+  /// The call this transfer belongs to; the transfer stops when the call
+  /// is cancelled.
+  var cancellation: Sleeper?
 
   init(limit: Int) {
     self.limit = limit
@@ -96,4 +99,12 @@ let responseHeaderCallback: curl_write_callback = { data, size, count, userdata 
   let total = size &* count
   guard let data else { return total }
   return sink.takeHeaderLine(UnsafeRawBufferPointer(start: data, count: total)) ? total : 0
+}
+
+/// libcurl's progress callback, called several times a second during a
+/// transfer; a non-zero return stops it with CURLE_ABORTED_BY_CALLBACK.
+let transferProgressCallback: curl_xferinfo_callback = { userdata, _, _, _, _ in
+  guard let userdata else { return 0 }
+  let sink = Unmanaged<ResponseSink>.fromOpaque(userdata).takeUnretainedValue()
+  return sink.cancellation?.isCancelled == true ? 1 : 0
 }

@@ -32,7 +32,10 @@ struct JSONObjectReader {
       throw JSONDecodingError(
         "expected a string, found \(value.shortDescription)", at: [.key("\(key)")])
     }
-    return value.stringValue
+    guard let string = value.validatedStringValue else {
+      throw JSONDecodingError("expected a UTF-8 string, found invalid UTF-8", at: [.key("\(key)")])
+    }
+    return string
   }
 
   func bool(_ key: StaticString) throws(JSONDecodingError) -> Bool? {

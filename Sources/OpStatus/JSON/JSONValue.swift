@@ -15,13 +15,37 @@ extension UnsafeMutablePointer where Pointee == json_t {
   var isNull: Bool { pointee.type == JSON_NULL }
   var isBool: Bool { pointee.type == JSON_TRUE || pointee.type == JSON_FALSE }
 
-  /// The value of a JSON string as a Swift string. jansson has already
-  /// checked that the bytes are UTF-8.
+  /// The value of a JSON string as a Swift string. Bytes that are not
+  /// UTF-8, which only a caller's `json_string_nocheck` can produce, become
+  /// U+FFFD; readers that must reject them use `validatedStringValue`.
   var stringValue: String {
-    guard let bytes = json_string_value(self) else { return "" }
+    validatedStringValue ?? String(decoding: stringBytes, as: UTF8.self)
+  }
+
+  /// The value of a JSON string, or nil when its bytes are not UTF-8.
+  var validatedStringValue: String? {
+    String(validating: stringBytes, as: UTF8.self)
+  }
+
+  private var stringBytes: UnsafeBufferPointer<UInt8> {
+    guard let bytes = json_string_value(self) else { return UnsafeBufferPointer(start: nil, count: 0) }
     let length = json_string_length(self)
-    return bytes.withMemoryRebound(to: UInt8.self, capacity: length) {
-      String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
+    return UnsafeRawPointer(bytes).withMemoryRebound(to: UInt8.self, capacity: length) {
+      UnsafeBufferPointer(start: $0, count: length)
+    }
+  }
+
+  /// The value's type for error messages about secrets, which must not
+  /// show the value itself.
+  var typeDescription: String {
+    switch pointee.type {
+    case JSON_OBJECT: return "an object"
+    case JSON_ARRAY: return "an array"
+    case JSON_TRUE, JSON_FALSE: return "a boolean"
+    case JSON_NULL: return "null"
+    case JSON_INTEGER, JSON_REAL: return "a number"
+    case JSON_STRING: return "a string"
+    default: return "a value of unknown type"
     }
   }
 
@@ -60,7 +84,7 @@ func quoteForMessage(_ text: String, maxLength: Int = maxQuotedLength) -> String
     case "\r": result += "\\r"
     case "\t": result += "\\t"
     default:
-      if scalar.value < 0x20 || scalar.value == 0x7F {
+      if isControlCharacter(scalar) || scalar == "\u{2028}" || scalar == "\u{2029}" {
         result += "\\u{\(String(scalar.value, radix: 16))}"
       } else {
         result.unicodeScalars.append(scalar)

@@ -7,10 +7,13 @@ struct StatusRequest: Sendable, Equatable {
   /// The load balancer's name.
   var name: String
   var serviceOperationID: Int64
+  /// The load balancer kind; nil means the client's `resource_kind`.
+  var kind: ResourceKind?
 
   /// Creates a request after checking every field, so that nothing invalid
   /// is ever sent.
-  init(namespace: String, name: String, serviceOperationID: Int64) throws(OpStatusError)
+  init(namespace: String, name: String, serviceOperationID: Int64, kind: ResourceKind? = nil)
+    throws(OpStatusError)
   {
     try validateIdentifier(namespace, field: "namespace")
     try validateIdentifier(name, field: "name")
@@ -21,9 +24,10 @@ struct StatusRequest: Sendable, Equatable {
     self.namespace = namespace
     self.name = name
     self.serviceOperationID = serviceOperationID
+    self.kind = kind
   }
 
-  static let knownKeys = ["namespace", "name", "service_op_id"]
+  static let knownKeys = ["namespace", "name", "service_op_id", "kind"]
 
   /// Reads a request that a caller gave as a JSON object. Unknown keys are
   /// rejected, because a misspelt key would otherwise be dropped silently.
@@ -31,12 +35,14 @@ struct StatusRequest: Sendable, Equatable {
     let namespace: String?
     let name: String?
     let id: Int64?
+    let kind: ResourceKind?
     do {
       let reader = try JSONObjectReader(json)
       try reader.rejectUnknownKeys(StatusRequest.knownKeys)
       namespace = try reader.string("namespace")
       name = try reader.string("name")
       id = try reader.nonNegativeInt64("service_op_id")
+      kind = try readResourceKind(reader)
     } catch {
       throw .invalidArgument("request \(error.pathText): \(error.problem)")
     }
@@ -50,7 +56,7 @@ struct StatusRequest: Sendable, Equatable {
     guard let id else {
       throw .invalidArgument("request service_op_id is missing; it is required")
     }
-    try self.init(namespace: namespace, name: name, serviceOperationID: id)
+    try self.init(namespace: namespace, name: name, serviceOperationID: id, kind: kind)
   }
 
   /// The request body as compact JSON text.
