@@ -352,6 +352,274 @@ opstatus_result opstatus_get_status(char **out, opstatus_client *client,
                                     const char *ns, const char *name,
                                     int64_t service_op_id);
 
+/**
+ * Starts a cache purge on a load balancer.
+ *
+ * @param out           receives {"purge_request_id": N} as JSON text; N is
+ *                      the operation id to pass to the status and wait
+ *                      functions. Free it with opstatus_free(). NULL on
+ *                      failure.
+ * @param client        the client.
+ * @param request_json  a JSON object with "namespace", "name" (the load
+ *                      balancer), optionally "kind" ("http_loadbalancer",
+ *                      the default, or "cdn_loadbalancer"), and the body of
+ *                      the F5 XC purge request:
+ *   - exactly one target: "url" (a path starting with "/"), "pattern" (a
+ *     PCRE regular expression of 1 to 256 characters), "hostname" (a domain
+ *     name, "*." allowed in front), or "purge_all": {};
+ *   - exactly one mode: "hard_purge": {} removes the content,
+ *     "soft_purge": {} marks it expired so it is revalidated with the
+ *     origin. true is accepted in place of {}.
+ *
+ * A purge is sent again only when the server certainly did not act on it:
+ * after HTTP 429 or when no connection was made. After any other failure
+ * the purge may or may not have started; list the load balancer's
+ * operations to find out.
+ *
+ * @return OPSTATUS_OK or a failure code; see opstatus_last_error().
+ */
+opstatus_result opstatus_purge_json(char **out, opstatus_client *client,
+                                    const char *request_json);
+
+/**
+ * Starts a cache purge, with jansson values in and out.
+ *
+ * @param out      receives {"purge_request_id": N} as a new reference;
+ *                 release it with json_decref(). NULL on failure.
+ * @param client   the client.
+ * @param request  a JSON object as for opstatus_purge_json().
+ * @return OPSTATUS_OK or a failure code; see opstatus_last_error().
+ */
+opstatus_result opstatus_purge_value(json_t **out, opstatus_client *client,
+                                     const json_t *request);
+
+/**
+ * Lists recent operations, with JSON text in and out.
+ *
+ * @param out           receives {"items": [{"service_op_id",
+ *                      "svc_version", "created_time", "modified_time"},
+ *                      ...]} as JSON text, with "error" when the server
+ *                      sent one. Free it with opstatus_free(). NULL on
+ *                      failure.
+ * @param client        the client.
+ * @param request_json  a JSON object with "namespace", optionally "name"
+ *                      (the load balancer) and "kind", and exactly one of
+ *                      "lastn" (the last n operations, 1 or more) and
+ *                      "time_range": {"start_time", "finish_time"}, each a
+ *                      unix timestamp (number or string) or an RFC 3339
+ *                      time such as "2019-09-23T12:32:11.733Z".
+ * @return OPSTATUS_OK or a failure code; see opstatus_last_error().
+ */
+opstatus_result opstatus_list_json(char **out, opstatus_client *client,
+                                   const char *request_json);
+
+/**
+ * Lists recent operations, with jansson values in and out.
+ *
+ * @param out      receives the result (see opstatus_list_json()) as a new
+ *                 reference; release it with json_decref(). NULL on
+ *                 failure.
+ * @param client   the client.
+ * @param request  a JSON object as for opstatus_list_json().
+ * @return OPSTATUS_OK or a failure code; see opstatus_last_error().
+ */
+opstatus_result opstatus_list_value(json_t **out, opstatus_client *client,
+                                    const json_t *request);
+
+/**
+ * Gets the status of many operations in one call, with JSON text in and
+ * out.
+ *
+ * The requests run at once over at most max_connections connections
+ * through libcurl's multi interface, each with the retry rules of a single
+ * status request. Each result is independent: an invalid or unknown
+ * operation gives an error entry and does not fail the others.
+ *
+ * @param out           receives {"results": [...]} as JSON text, one entry
+ *                      per operation in the order given: {"request": ...,
+ *                      "ok": true, "status": <as opstatus_get_status_json>}
+ *                      or {"request": ..., "ok": false, "error": <as
+ *                      opstatus_last_error_json>}. Free it with
+ *                      opstatus_free(). NULL on failure.
+ * @param client        the client.
+ * @param request_json  {"operations": [<status request>, ...]} with
+ *                      optionally "max_connections" (1 to 256, default the
+ *                      client's max_connections setting, 8). Each status
+ *                      request is as for opstatus_get_status_json(), with
+ *                      an optional "kind".
+ * @return OPSTATUS_OK when every operation has a result, even an error;
+ *   another code when the call as a whole failed, such as
+ *   OPSTATUS_EINVAL for a request that is not of this shape.
+ */
+opstatus_result opstatus_get_status_many_json(char **out,
+                                              opstatus_client *client,
+                                              const char *request_json);
+
+/**
+ * Gets the status of many operations, with jansson values in and out.
+ *
+ * @param out      receives the result (see
+ *                 opstatus_get_status_many_json()) as a new reference;
+ *                 release it with json_decref(). NULL on failure.
+ * @param client   the client.
+ * @param request  a JSON object as for opstatus_get_status_many_json().
+ * @return as for opstatus_get_status_many_json().
+ */
+opstatus_result opstatus_get_status_many_value(json_t **out,
+                                               opstatus_client *client,
+                                               const json_t *request);
+
+/**
+ * Receives the progress of a wait as JSON text after every poll.
+ *
+ * @param progress_json  for opstatus_wait_json(), a status result (see
+ *                       opstatus_get_status_json()) with a "wait" object:
+ *                       "outcome" ("pending", "succeeded" or "failed"),
+ *                       "polls" and "elapsed_ms". For
+ *                       opstatus_wait_many_json(), the result described
+ *                       there. Valid only during the call.
+ * @param payload        the pointer given to the wait function.
+ * @return 0 to go on waiting, any other value to cancel the wait.
+ */
+typedef int (*opstatus_progress_fn)(const char *progress_json, void *payload);
+
+/**
+ * Receives the progress of a wait as a jansson value after every poll.
+ *
+ * @param progress  as for opstatus_progress_fn, a borrowed reference valid
+ *                  only during the call.
+ * @param payload   the pointer given to the wait function.
+ * @return 0 to go on waiting, any other value to cancel the wait.
+ */
+typedef int (*opstatus_progress_value_fn)(const json_t *progress,
+                                          void *payload);
+
+/**
+ * Polls an operation until it has finished on every site, with JSON text
+ * in and out.
+ *
+ * The first poll is sent at once; the delay before each later poll starts
+ * at initial_delay_ms and grows by growth up to max_delay_ms. Between
+ * polls the thread sleeps and costs no CPU.
+ *
+ * An operation has succeeded when at least one site (or expected_sites)
+ * has reported, every reported site succeeded, and two polls in a row show
+ * the same sites, all succeeded, at least settle_ms apart. An empty list of
+ * sites means nothing has reported yet, never done. It has failed as soon
+ * as a site failed, or with stop_on_failure false, once a site failed and
+ * none is pending.
+ *
+ * @param out           receives the last poll's result: the status result
+ *                      of opstatus_get_status_json() with a "wait" object
+ *                      ("outcome", "polls", "elapsed_ms"). It is set for
+ *                      OPSTATUS_OK, and also for OPSTATUS_ETIMEOUT and
+ *                      OPSTATUS_ECANCELLED once a poll has completed, so
+ *                      the caller sees how far the operation got. Free it
+ *                      with opstatus_free().
+ * @param client        the client.
+ * @param request_json  a status request (see opstatus_get_status_json(),
+ *                      with an optional "kind") and these options:
+ *   - "initial_delay_ms" (default 1000), "growth" (default 1.5, from 1 to
+ *     10), "max_delay_ms" (default 15000): the delays between polls.
+ *   - "deadline_ms" (default 600000): time allowed for the whole wait.
+ *   - "success_statuses", "failure_statuses": status words for this wait,
+ *     in place of the client's.
+ *   - "stop_on_failure" (default true): stop at the first failed site.
+ *   - "expected_sites": sites that must report before the operation counts
+ *     as done.
+ *   - "settle_ms" (default 0): time the set of succeeded sites must stay
+ *     unchanged, for sites that report late.
+ * @param progress      called after every poll, or NULL. It may return
+ *                      non-zero to cancel the wait.
+ * @param payload       passed to progress unchanged.
+ * @return OPSTATUS_OK when the operation finished; summary.state and
+ *   wait.outcome in the result say whether it succeeded or failed.
+ *   OPSTATUS_ETIMEOUT when deadline_ms passed first, OPSTATUS_ECANCELLED
+ *   when progress or opstatus_client_cancel() cancelled it, or the code of
+ *   a poll that failed, such as OPSTATUS_ENOTFOUND.
+ */
+opstatus_result opstatus_wait_json(char **out, opstatus_client *client,
+                                   const char *request_json,
+                                   opstatus_progress_fn progress,
+                                   void *payload);
+
+/**
+ * Polls an operation until it has finished, with jansson values in and
+ * out.
+ *
+ * @param out       receives the result (see opstatus_wait_json()) as a new
+ *                  reference; release it with json_decref().
+ * @param client    the client.
+ * @param request   a JSON object as for opstatus_wait_json().
+ * @param progress  called after every poll with the result so far, or NULL.
+ * @param payload   passed to progress unchanged.
+ * @return as for opstatus_wait_json().
+ */
+opstatus_result opstatus_wait_value(json_t **out, opstatus_client *client,
+                                    const json_t *request,
+                                    opstatus_progress_value_fn progress,
+                                    void *payload);
+
+/**
+ * Polls many operations until each has finished, with JSON text in and
+ * out.
+ *
+ * Every round polls the unfinished operations at once, as
+ * opstatus_get_status_many_json() does, then sleeps for the next delay.
+ * Each operation follows the rules of opstatus_wait_json() on its own, and
+ * one that cannot be read (an unknown id, say) ends with an error without
+ * stopping the others.
+ *
+ * @param out           receives {"operations": [{"request": ...,
+ *                      "outcome": "pending" | "succeeded" | "failed" |
+ *                      "error", "status": ... or "error": ...}], "wait":
+ *                      {"outcome", "polls", "elapsed_ms"}}, with
+ *                      wait.outcome "succeeded" only when every operation
+ *                      succeeded. Set as for opstatus_wait_json(). Free it
+ *                      with opstatus_free().
+ * @param client        the client.
+ * @param request_json  {"operations": [<status request>, ...]} with
+ *                      optionally "max_connections" and the options of
+ *                      opstatus_wait_json(), which apply to every
+ *                      operation.
+ * @param progress      called after every round with the result so far,
+ *                      or NULL. It may return non-zero to cancel.
+ * @param payload       passed to progress unchanged.
+ * @return as for opstatus_wait_json().
+ */
+opstatus_result opstatus_wait_many_json(char **out, opstatus_client *client,
+                                        const char *request_json,
+                                        opstatus_progress_fn progress,
+                                        void *payload);
+
+/**
+ * Polls many operations until each has finished, with jansson values in
+ * and out.
+ *
+ * @param out       receives the result (see opstatus_wait_many_json()) as
+ *                  a new reference; release it with json_decref().
+ * @param client    the client.
+ * @param request   a JSON object as for opstatus_wait_many_json().
+ * @param progress  called after every round, or NULL.
+ * @param payload   passed to progress unchanged.
+ * @return as for opstatus_wait_json().
+ */
+opstatus_result opstatus_wait_many_value(json_t **out, opstatus_client *client,
+                                         const json_t *request,
+                                         opstatus_progress_value_fn progress,
+                                         void *payload);
+
+/**
+ * Cancels every call in progress on the client, from any thread.
+ *
+ * Waits, retry delays and transfers stop within about 100 ms and return
+ * OPSTATUS_ECANCELLED. Calls that start after this one are not affected.
+ *
+ * @param client  the client.
+ * @return OPSTATUS_OK, or OPSTATUS_EINVAL when client is NULL.
+ */
+opstatus_result opstatus_client_cancel(opstatus_client *client);
+
 #ifdef __cplusplus
 }
 #endif

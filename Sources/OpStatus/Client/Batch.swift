@@ -72,7 +72,10 @@ extension Client {
 
     while true {
       let active = outcomes.indices.filter { outcomes[$0] == .pending }
-      if active.isEmpty { return WaitResult(outcome: .succeeded, result: snapshot(.succeeded)) }
+      if active.isEmpty {
+        let overall = overallOutcome(outcomes)
+        return WaitResult(outcome: overall, result: snapshot(overall))
+      }
       if monotonicMilliseconds() >= deadline {
         return WaitResult(outcome: .timeout, result: snapshot(.timeout))
       }
@@ -149,12 +152,20 @@ func buildWaitManyResult(
   var root = JSONObjectBuilder()
   root.set("operations", operations)
   var info = JSONObjectBuilder()
-  let overall = outcome ?? (outcomes.contains(.pending) ? .pending : .succeeded)
+  let overall = outcome ?? overallOutcome(outcomes)
   info.set("outcome", string: overall.rawValue)
   info.set("polls", integer: Int64(polls))
   info.set("elapsed_ms", integer: monotonicMilliseconds() - started)
   root.set("wait", info.finish())
   return root.finish()
+}
+
+/// The outcome of many operations: pending while any is, else failed
+/// when any failed or could not be read, else succeeded.
+func overallOutcome(_ outcomes: [WaitOutcome]) -> WaitOutcome {
+  if outcomes.contains(.pending) { return .pending }
+  if outcomes.contains(.failed) || outcomes.contains(.error) { return .failed }
+  return .succeeded
 }
 
 /// An error as a JSON object: code, name, message, http_status, api_code

@@ -31,14 +31,14 @@ struct StatusRequest: Sendable, Equatable {
 
   /// Reads a request that a caller gave as a JSON object. Unknown keys are
   /// rejected, because a misspelt key would otherwise be dropped silently.
-  init(json: JSONPointer) throws(OpStatusError) {
+  init(json: JSONPointer, allowing extraKeys: [String] = []) throws(OpStatusError) {
     let namespace: String?
     let name: String?
     let id: Int64?
     let kind: ResourceKind?
     do {
       let reader = try JSONObjectReader(json)
-      try reader.rejectUnknownKeys(StatusRequest.knownKeys)
+      try reader.rejectUnknownKeys(StatusRequest.knownKeys + extraKeys)
       namespace = try reader.string("namespace")
       name = try reader.string("name")
       id = try reader.nonNegativeInt64("service_op_id")
