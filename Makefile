@@ -6,16 +6,29 @@
 
 SWIFT ?= swift
 CC ?= cc
+CXX ?= c++
+SWIFT_CLANG ?= $(dir $(shell command -v $(SWIFT)))clang
 PYTHON ?= python3
 BUILD := build
 
-VERSION_MAJOR := $(shell sed -n 's/^\#define OPSTATUS_VERSION_MAJOR //p' include/opstatus.h)
+version_part = $(shell sed -n 's/^\#define OPSTATUS_VERSION_$(1) //p' include/opstatus.h)
+VERSION_MAJOR := $(call version_part,MAJOR)
+VERSION := $(VERSION_MAJOR).$(call version_part,MINOR).$(call version_part,PATCH)
 SONAME := libopstatus.so.$(VERSION_MAJOR)
+
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DESTDIR ?=
 
 # -static-stdlib puts the Swift runtime inside the library, so hosts need
 # no Swift toolchain; the version script exports only opstatus_* symbols.
+# The emitted header declares the exported functions as Swift sees them,
+# for the test that compares them with include/opstatus.h.
 SWIFT_RELEASE_FLAGS := -c release -Xswiftc -static-stdlib \
-	-Xlinker --version-script=$(CURDIR)/exports.map -Xlinker -soname=$(SONAME)
+	-Xlinker --version-script=$(CURDIR)/exports.map -Xlinker -soname=$(SONAME) \
+	-Xswiftc -emit-clang-header-path -Xswiftc $(CURDIR)/$(BUILD)/opstatus-swift.h
 
 C_FLAGS := -std=c99 -Wall -Wextra -pedantic -O2 -g -Iinclude
 C_LIBS := -L$(BUILD) -lopstatus -ljansson -lcurl -lpthread -Wl,-rpath,'$$ORIGIN'
@@ -28,7 +41,7 @@ VALGRIND := valgrind --quiet --leak-check=full --show-leak-kinds=definite \
 	--errors-for-leak-kinds=definite --error-exitcode=1
 
 .PHONY: all deps build examples test test-swift test-c test-python test-emulator \
-	demo check-symbols clean
+	test-header test-install demo check-symbols install uninstall wheel clean
 
 all: build
 
@@ -48,8 +61,8 @@ deps:
 	done
 
 build: deps
-	$(SWIFT) build $(SWIFT_RELEASE_FLAGS)
 	@mkdir -p $(BUILD)
+	$(SWIFT) build $(SWIFT_RELEASE_FLAGS)
 	cp "$$($(SWIFT) build $(SWIFT_RELEASE_FLAGS) --show-bin-path)/libopstatus.so" $(BUILD)/libopstatus.so.tmp
 	mv -f $(BUILD)/libopstatus.so.tmp $(BUILD)/libopstatus.so
 	ln -sf libopstatus.so $(BUILD)/$(SONAME)
@@ -72,7 +85,7 @@ $(BUILD)/opstatus-status: bindings/c/opstatus-status.c include/opstatus.h $(BUIL
 $(BUILD)/test_capi: bindings/c/tests/test_capi.c include/opstatus.h $(BUILD)/libopstatus.so
 	$(CC) $(C_FLAGS) -o $@ $< $(C_LIBS)
 
-test: build examples test-swift test-c test-python test-emulator
+test: build examples test-header test-swift test-c test-python test-emulator test-install
 
 test-swift: deps
 	$(SWIFT) test
@@ -88,6 +101,46 @@ test-python: build
 
 test-emulator: deps
 	$(PYTHON) -m pytest -q Tests/Emulator/test_emulator.py
+
+# The header compiles on its own as strict C99 and as C++; the library
+# exports exactly the functions it declares; and the declarations the Swift
+# compiler emits for the exported functions agree with it, type by type,
+# since C rejects two declarations of one function with different types.
+test-header: build
+	$(CC) -std=c99 -Wall -Wextra -pedantic -Werror -fsyntax-only -x c include/opstatus.h
+	$(CXX) -std=c++11 -Wall -Wextra -pedantic -Werror -fsyntax-only -x c++ include/opstatus.h
+	$(PYTHON) Tests/Contract/check_exports.py include/opstatus.h $(BUILD)/libopstatus.so
+	printf '#include "opstatus.h"\n#include "opstatus-swift.h"\n' > $(BUILD)/contract.c
+	$(SWIFT_CLANG) -std=c11 -Wall -Wextra -Werror -fsyntax-only -Iinclude -I$(BUILD) \
+	  -ISources/CJansson -ISources/COpStatusABI $(BUILD)/contract.c
+	@echo "include/opstatus.h matches the exported functions"
+
+# Installs the library, its soname and development links, the header and
+# opstatus.pc under $(DESTDIR)$(PREFIX).
+install: build
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 755 $(BUILD)/libopstatus.so $(DESTDIR)$(LIBDIR)/libopstatus.so.$(VERSION)
+	ln -sf libopstatus.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libopstatus.so
+	install -m 644 include/opstatus.h $(DESTDIR)$(INCLUDEDIR)/opstatus.h
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	  -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	  opstatus.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/opstatus.pc
+	chmod 644 $(DESTDIR)$(PKGCONFIGDIR)/opstatus.pc
+	@if [ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null; then ldconfig; fi
+
+# Removes exactly what install put there.
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libopstatus.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME) \
+	  $(DESTDIR)$(LIBDIR)/libopstatus.so $(DESTDIR)$(INCLUDEDIR)/opstatus.h \
+	  $(DESTDIR)$(PKGCONFIGDIR)/opstatus.pc
+	@if [ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null; then ldconfig; fi
+
+# Installs into a temporary DESTDIR, builds a program outside the tree with
+# pkg-config alone, runs it against the emulator, and checks that uninstall
+# leaves nothing behind.
+test-install: build
+	Tests/Install/test-install
 
 demo: examples
 	@$(WITH_EMULATOR) -- sh -c '\

@@ -18,7 +18,7 @@ func runExported(_ body: () throws(OpStatusError) -> Void) -> opstatus_result {
 }
 
 /// The Swift client behind an `opstatus_client *`.
-func clientFromHandle(_ handle: OpaquePointer?) throws(OpStatusError) -> Client {
+func clientFromHandle(_ handle: UnsafeMutablePointer<opstatus_client>?) throws(OpStatusError) -> Client {
   guard let handle else {
     throw .invalidArgument("client is NULL; create one with opstatus_client_new()")
   }

@@ -59,25 +59,25 @@ public func opstatusFree(_ pointer: UnsafeMutableRawPointer?) {
 
 @c(opstatus_client_new)
 public func opstatusClientNew(
-  _ out: UnsafeMutablePointer<OpaquePointer?>?, _ configJSON: UnsafePointer<CChar>?
+  _ out: UnsafeMutablePointer<UnsafeMutablePointer<opstatus_client>?>?, _ configJSON: UnsafePointer<CChar>?
 ) -> opstatus_result {
   runExported { () throws(OpStatusError) in
     let out = try prepareOut(out)
     let configuration = try Configuration(jsonText: configJSON)
     let client = try Client(configuration: configuration)
-    out.pointee = OpaquePointer(Unmanaged.passRetained(client).toOpaque())
+    out.pointee = Unmanaged.passRetained(client).toOpaque().assumingMemoryBound(to: opstatus_client.self)
   }
 }
 
 @c(opstatus_client_free)
-public func opstatusClientFree(_ client: OpaquePointer?) {
+public func opstatusClientFree(_ client: UnsafeMutablePointer<opstatus_client>?) {
   guard let client else { return }
   Unmanaged<Client>.fromOpaque(UnsafeRawPointer(client)).release()
 }
 
 @c(opstatus_get_status_json)
 public func opstatusGetStatusJSON(
-  _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ client: OpaquePointer?,
+  _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ client: UnsafeMutablePointer<opstatus_client>?,
   _ requestJSON: UnsafePointer<CChar>?
 ) -> opstatus_result {
   runExported { () throws(OpStatusError) in
@@ -91,7 +91,7 @@ public func opstatusGetStatusJSON(
 
 @c(opstatus_get_status_value)
 public func opstatusGetStatusValue(
-  _ out: UnsafeMutablePointer<UnsafeMutablePointer<json_t>?>?, _ client: OpaquePointer?,
+  _ out: UnsafeMutablePointer<UnsafeMutablePointer<json_t>?>?, _ client: UnsafeMutablePointer<opstatus_client>?,
   _ request: UnsafePointer<json_t>?
 ) -> opstatus_result {
   runExported { () throws(OpStatusError) in
@@ -108,7 +108,7 @@ public func opstatusGetStatusValue(
 
 @c(opstatus_get_status)
 public func opstatusGetStatus(
-  _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ client: OpaquePointer?,
+  _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ client: UnsafeMutablePointer<opstatus_client>?,
   _ namespace: UnsafePointer<CChar>?, _ name: UnsafePointer<CChar>?, _ serviceOperationID: Int64
 ) -> opstatus_result {
   runExported { () throws(OpStatusError) in
@@ -137,7 +137,7 @@ extension Client {
 
 @c(opstatus_set_log_callback)
 public func opstatusSetLogCallback(
-  _ client: OpaquePointer?, _ level: opstatus_log_level, _ callback: opstatus_log_fn?,
+  _ client: UnsafeMutablePointer<opstatus_client>?, _ level: opstatus_log_level, _ callback: opstatus_log_fn?,
   _ payload: UnsafeMutableRawPointer?
 ) -> opstatus_result {
   runExported { () throws(OpStatusError) in

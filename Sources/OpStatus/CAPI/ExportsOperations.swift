@@ -7,7 +7,7 @@ import Glibc
 
 @c(opstatus_purge_json)
 public func opstatusPurgeJSON(
-  _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ client: OpaquePointer?,
+  _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ client: UnsafeMutablePointer<opstatus_client>?,
   _ requestJSON: UnsafePointer<CChar>?
 ) -> opstatus_result {
   runExported { () throws(OpStatusError) in
@@ -20,7 +20,7 @@ public func opstatusPurgeJSON(
 
 @c(opstatus_purge_value)
 public func opstatusPurgeValue(
-  _ out: UnsafeMutablePointer<UnsafeMutablePointer<json_t>?>?, _ client: OpaquePointer?,
+  _ out: UnsafeMutablePointer<UnsafeMutablePointer<json_t>?>?, _ client: UnsafeMutablePointer<opstatus_client>?,
   _ request: UnsafePointer<json_t>?
 ) -> opstatus_result {
   runExported { () throws(OpStatusError) in
@@ -33,7 +33,7 @@ public func opstatusPurgeValue(
 
 @c(opstatus_list_json)
 public func opstatusListJSON(
-  _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ client: OpaquePointer?,
+  _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ client: UnsafeMutablePointer<opstatus_client>?,
   _ requestJSON: UnsafePointer<CChar>?
 ) -> opstatus_result {
   runExported { () throws(OpStatusError) in
@@ -46,7 +46,7 @@ public func opstatusListJSON(
 
 @c(opstatus_list_value)
 public func opstatusListValue(
-  _ out: UnsafeMutablePointer<UnsafeMutablePointer<json_t>?>?, _ client: OpaquePointer?,
+  _ out: UnsafeMutablePointer<UnsafeMutablePointer<json_t>?>?, _ client: UnsafeMutablePointer<opstatus_client>?,
   _ request: UnsafePointer<json_t>?
 ) -> opstatus_result {
   runExported { () throws(OpStatusError) in
@@ -58,7 +58,7 @@ public func opstatusListValue(
 
 @c(opstatus_get_status_many_json)
 public func opstatusGetStatusManyJSON(
-  _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ client: OpaquePointer?,
+  _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ client: UnsafeMutablePointer<opstatus_client>?,
   _ requestJSON: UnsafePointer<CChar>?
 ) -> opstatus_result {
   runExported { () throws(OpStatusError) in
@@ -71,7 +71,7 @@ public func opstatusGetStatusManyJSON(
 
 @c(opstatus_get_status_many_value)
 public func opstatusGetStatusManyValue(
-  _ out: UnsafeMutablePointer<UnsafeMutablePointer<json_t>?>?, _ client: OpaquePointer?,
+  _ out: UnsafeMutablePointer<UnsafeMutablePointer<json_t>?>?, _ client: UnsafeMutablePointer<opstatus_client>?,
   _ request: UnsafePointer<json_t>?
 ) -> opstatus_result {
   runExported { () throws(OpStatusError) in
@@ -83,7 +83,7 @@ public func opstatusGetStatusManyValue(
 
 @c(opstatus_wait_json)
 public func opstatusWaitJSON(
-  _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ client: OpaquePointer?,
+  _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ client: UnsafeMutablePointer<opstatus_client>?,
   _ requestJSON: UnsafePointer<CChar>?, _ progress: opstatus_progress_fn?,
   _ payload: UnsafeMutableRawPointer?
 ) -> opstatus_result {
@@ -98,7 +98,7 @@ public func opstatusWaitJSON(
 
 @c(opstatus_wait_value)
 public func opstatusWaitValue(
-  _ out: UnsafeMutablePointer<UnsafeMutablePointer<json_t>?>?, _ client: OpaquePointer?,
+  _ out: UnsafeMutablePointer<UnsafeMutablePointer<json_t>?>?, _ client: UnsafeMutablePointer<opstatus_client>?,
   _ request: UnsafePointer<json_t>?, _ progress: opstatus_progress_value_fn?,
   _ payload: UnsafeMutableRawPointer?
 ) -> opstatus_result {
@@ -112,7 +112,7 @@ public func opstatusWaitValue(
 
 @c(opstatus_wait_many_json)
 public func opstatusWaitManyJSON(
-  _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ client: OpaquePointer?,
+  _ out: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?, _ client: UnsafeMutablePointer<opstatus_client>?,
   _ requestJSON: UnsafePointer<CChar>?, _ progress: opstatus_progress_fn?,
   _ payload: UnsafeMutableRawPointer?
 ) -> opstatus_result {
@@ -127,7 +127,7 @@ public func opstatusWaitManyJSON(
 
 @c(opstatus_wait_many_value)
 public func opstatusWaitManyValue(
-  _ out: UnsafeMutablePointer<UnsafeMutablePointer<json_t>?>?, _ client: OpaquePointer?,
+  _ out: UnsafeMutablePointer<UnsafeMutablePointer<json_t>?>?, _ client: UnsafeMutablePointer<opstatus_client>?,
   _ request: UnsafePointer<json_t>?, _ progress: opstatus_progress_value_fn?,
   _ payload: UnsafeMutableRawPointer?
 ) -> opstatus_result {
@@ -141,7 +141,7 @@ public func opstatusWaitManyValue(
 }
 
 @c(opstatus_client_cancel)
-public func opstatusClientCancel(_ client: OpaquePointer?) -> opstatus_result {
+public func opstatusClientCancel(_ client: UnsafeMutablePointer<opstatus_client>?) -> opstatus_result {
   runExported { () throws(OpStatusError) in
     try clientFromHandle(client).cancelAll()
   }
