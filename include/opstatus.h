@@ -310,7 +310,9 @@ opstatus_result opstatus_set_log_callback(opstatus_client *client,
  *   - "earliest_start", "latest_finish": the earliest start_time and latest
  *     finish_time as the server wrote them, or null when no site gave one.
  * Item fields that the server left out stay out of the result. Byte counts
- * are decimal strings and service_op_id is a number.
+ * are decimal strings and service_op_id is a number. Each item also gets
+ * "state": "succeeded", "failed" or "pending", the classification of its
+ * status word by the client's success_statuses and failure_statuses.
  *
  * A response whose error.code is "EPARTIAL" is a success that carries the
  * items the server had and the "error" object. Any other error.code except

@@ -62,12 +62,24 @@ func encodeRoundTrip(_ text: String) throws -> (ServiceOperationStatus, JSONDocu
     }
   }
 
-  @Test func emptyItemStaysEmpty() throws {
+  @Test func emptyItemGetsOnlyState() throws {
     let (_, document) = try encodeRoundTrip(#"{"items": [{}]}"#)
     withExtendedLifetime(document) {
       let item = json_array_get(member(document.root, "items"), 0)
       #expect(item != nil)
-      #expect(json_object_size(item) == 0)
+      #expect(json_object_size(item) == 1)
+      #expect(stringValue(member(item, "state")) == "pending")
+    }
+  }
+
+  @Test func itemStateFollowsClassifier() throws {
+    let (_, document) = try encodeRoundTrip(
+      #"{"items": [{"status": "Success"}, {"status": "failed"}, {"status": "queued"}]}"#)
+    withExtendedLifetime(document) {
+      let items = member(document.root, "items")
+      #expect(stringValue(member(json_array_get(items, 0), "state")) == "succeeded")
+      #expect(stringValue(member(json_array_get(items, 1), "state")) == "failed")
+      #expect(stringValue(member(json_array_get(items, 2), "state")) == "pending")
     }
   }
 
@@ -180,6 +192,6 @@ func encodeRoundTrip(_ text: String) throws -> (ServiceOperationStatus, JSONDocu
     let (_, document) = try encodeRoundTrip(#"{"items": [{"status": "done"}]}"#)
     let bytes = try withExtendedLifetime(document) { try dumpToBytes(document.root) }
     let text = String(decoding: bytes, as: UTF8.self)
-    #expect(text.hasPrefix(#"{"items":[{"status":"done"}],"summary":{"#))
+    #expect(text.hasPrefix(#"{"items":[{"status":"done","state":"succeeded"}],"summary":{"#))
   }
 }

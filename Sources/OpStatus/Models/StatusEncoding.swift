@@ -12,8 +12,11 @@ extension ServiceOperationStatus {
 
     let itemsArray = json_array()
     if let itemsArray {
-      for item in items ?? [] {
-        guard let encoded = item.encode(), json_array_append_new(itemsArray, encoded) == 0 else {
+      for (index, item) in (items ?? []).enumerated() {
+        let state = index < summary.itemStates.count ? summary.itemStates[index] : .pending
+        guard let encoded = item.encode(state: state),
+          json_array_append_new(itemsArray, encoded) == 0
+        else {
           json_decref(itemsArray)
           return nil
         }
@@ -30,10 +33,13 @@ extension ServiceOperationStatus {
 }
 
 extension ServiceOperationItem {
-  func encode() -> JSONPointer? {
+  /// The item in the spec's shape plus `state`, the classification of its
+  /// status word: `succeeded`, `failed` or `pending`.
+  func encode(state: SiteState) -> JSONPointer? {
     var builder = JSONObjectBuilder()
     builder.set("service_op_id", integer: serviceOperationID)
     builder.set("status", string: status)
+    builder.set("state", string: state.rawValue)
     if let purge {
       builder.set("purge", purge.encode())
     }

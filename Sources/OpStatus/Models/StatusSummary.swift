@@ -63,12 +63,17 @@ struct StatusSummary: Sendable, Equatable {
   var bytesNotPurged: UInt128 = 0
   var earliestStart: Timestamp?
   var latestFinish: Timestamp?
+  /// The classification of each item, in the order of the items.
+  var itemStates: [SiteState] = []
 
   init(items: [ServiceOperationItem], classifier: StatusClassifier) {
     state = .pending
+    itemStates.reserveCapacity(items.count)
     for item in items {
       sites += 1
-      switch classifier.classify(item.status) {
+      let itemState = classifier.classify(item.status)
+      itemStates.append(itemState)
+      switch itemState {
       case .succeeded: succeeded += 1
       case .failed: failed += 1
       case .pending: pending += 1
