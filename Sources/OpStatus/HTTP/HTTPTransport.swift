@@ -31,15 +31,15 @@ struct HTTPResponse {
 /// share handle lets every easy handle reuse DNS results, TLS sessions and
 /// connections. A thread checks a handle out for one request, so handles
 /// are never used by two threads at once, as libcurl requires.
+///
+/// After `fork()`, a child process that uses the client starts a new pool:
+/// the parent's connections are left alone, neither used nor closed, since
+/// closing them would send TLS alerts on sockets the parent still uses.
 final class HTTPTransport: @unchecked Sendable {
   let settings: TransportSettings
-  private let share: UnsafeMutableRawPointer
-  private let shareLocks: ShareLocks
   private let headers: UnsafeMutablePointer<curl_slist>
   private let poolLock = Lock()
-  private var idleHandles: [EasyHandle] = []
-  /// Idle handles kept beyond this number are closed.
-  private let maxIdleHandles = 16
+  private var pool: ConnectionPool
 
   init(settings: TransportSettings) throws(OpStatusError) {
     guard curlGlobalInitResult == CURLE_OK else {
@@ -62,24 +62,17 @@ final class HTTPTransport: @unchecked Sendable {
     guard let list else { throw OpStatusError(.outOfMemory, "could not build the request headers") }
     headers = list
 
-    guard let share = curl_share_init() else {
+    do {
+      pool = try ConnectionPool()
+    } catch {
       curl_slist_free_all(list)
-      throw OpStatusError(.outOfMemory, "curl_share_init failed")
-    }
-    self.share = share
-    shareLocks = ShareLocks()
-    _ = opstatus_curl_share_setopt_lock(
-      share, shareLockCallback, shareUnlockCallback,
-      Unmanaged.passUnretained(shareLocks).toOpaque())
-    for data in [CURL_LOCK_DATA_DNS, CURL_LOCK_DATA_SSL_SESSION, CURL_LOCK_DATA_CONNECT] {
-      _ = opstatus_curl_share_setopt_long(share, CURLSHOPT_SHARE, Int(data.rawValue))
+      throw error
     }
   }
 
   deinit {
-    // Easy handles go first, since they still point at the share handle.
-    idleHandles.removeAll()
-    curl_share_cleanup(share)
+    // The pool goes first, since its easy handles still use the headers.
+    pool.close()
     curl_slist_free_all(headers)
   }
 
@@ -116,10 +109,17 @@ final class HTTPTransport: @unchecked Sendable {
 
   /// Takes an idle handle from the pool, or makes a new one.
   func checkOut() throws(OpStatusError) -> EasyHandle {
-    if let handle = poolLock.withLock({ idleHandles.popLast() }) {
+    let (handle, current) = try poolLock.withLock { () throws(OpStatusError) in
+      if pool.ownerProcess != getpid() {
+        pool.abandon()
+        pool = try ConnectionPool()
+      }
+      return (pool.idleHandles.popLast(), pool)
+    }
+    if let handle {
       return handle
     }
-    return try EasyHandle(settings: settings, headers: headers, share: share)
+    return try EasyHandle(settings: settings, headers: headers, pool: current)
   }
 
   /// Returns a handle to the pool, keeping its connection open.
@@ -127,9 +127,11 @@ final class HTTPTransport: @unchecked Sendable {
     handle.sink.reset()
     handle.sink.cancellation = nil
     poolLock.withLock {
-      if idleHandles.count < maxIdleHandles {
-        idleHandles.append(handle)
+      guard handle.pool === pool, pool.idleHandles.count < ConnectionPool.maxIdleHandles else {
+        if handle.pool.isAbandoned { handle.abandon() }
+        return
       }
+      pool.idleHandles.append(handle)
     }
   }
 
@@ -185,15 +187,62 @@ final class HTTPTransport: @unchecked Sendable {
   }
 }
 
+/// The idle easy handles of one process and the share handle they use.
+final class ConnectionPool {
+  /// Idle handles kept beyond this number are closed.
+  static let maxIdleHandles = 16
+
+  let ownerProcess = getpid()
+  let share: UnsafeMutableRawPointer
+  private let shareLocks = ShareLocks()
+  var idleHandles: [EasyHandle] = []
+  private(set) var isAbandoned = false
+
+  init() throws(OpStatusError) {
+    guard let share = curl_share_init() else {
+      throw OpStatusError(.outOfMemory, "curl_share_init failed")
+    }
+    self.share = share
+    _ = opstatus_curl_share_setopt_lock(
+      share, shareLockCallback, shareUnlockCallback,
+      Unmanaged.passUnretained(shareLocks).toOpaque())
+    for data in [CURL_LOCK_DATA_DNS, CURL_LOCK_DATA_SSL_SESSION, CURL_LOCK_DATA_CONNECT] {
+      _ = opstatus_curl_share_setopt_long(share, CURLSHOPT_SHARE, Int(data.rawValue))
+    }
+  }
+
+  /// Closes the idle connections and the share handle.
+  func close() {
+    guard !isAbandoned else { return }
+    idleHandles.removeAll()
+    curl_share_cleanup(share)
+    isAbandoned = true
+  }
+
+  /// Forgets the pool without closing anything, in a child process whose
+  /// sockets still belong to the parent. The memory stays allocated in the
+  /// child; the share locks stay too, since libcurl may still point at them.
+  func abandon() {
+    isAbandoned = true
+    for handle in idleHandles { handle.abandon() }
+    idleHandles.removeAll()
+    _ = Unmanaged.passRetained(shareLocks)
+  }
+}
+
 /// One libcurl easy handle with its response sink and error buffer.
 final class EasyHandle {
   let curl: UnsafeMutableRawPointer
   let sink: ResponseSink
+  let pool: ConnectionPool
   private let errorBuffer: UnsafeMutablePointer<CChar>
+  private var abandoned = false
 
-  init(settings: TransportSettings, headers: UnsafeMutablePointer<curl_slist>, share: UnsafeMutableRawPointer)
+  init(settings: TransportSettings, headers: UnsafeMutablePointer<curl_slist>, pool: ConnectionPool)
     throws(OpStatusError)
   {
+    self.pool = pool
+    let share = pool.share
     guard let curl = curl_easy_init() else {
       throw OpStatusError(.outOfMemory, "curl_easy_init failed")
     }
@@ -256,8 +305,15 @@ final class EasyHandle {
   }
 
   deinit {
+    if abandoned { return }
     curl_easy_cleanup(curl)
     errorBuffer.deallocate()
+  }
+
+  /// Leaves the handle and its connection untouched when this object goes
+  /// away; see `ConnectionPool.abandon`.
+  func abandon() {
+    abandoned = true
   }
 
   var errorText: String {
