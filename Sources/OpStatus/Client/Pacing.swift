@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 
 /// Sleeps that another thread can cut short, used for retry delays, the
 /// rate limit and (later) polling.
@@ -11,6 +12,9 @@ final class Sleeper: @unchecked Sendable {
   private let mutex: UnsafeMutablePointer<pthread_mutex_t>
   private let condition: UnsafeMutablePointer<pthread_cond_t>
   private var cancelled = false
+  /// A copy of `cancelled` that transfers read without taking the mutex,
+  /// since libcurl asks several times a second during every transfer.
+  private let cancelledFlag = Atomic<Bool>(false)
 
   init() {
     mutex = .allocate(capacity: 1)
@@ -34,14 +38,13 @@ final class Sleeper: @unchecked Sendable {
   }
 
   var isCancelled: Bool {
-    pthread_mutex_lock(mutex)
-    defer { pthread_mutex_unlock(mutex) }
-    return cancelled
+    cancelledFlag.load(ordering: .acquiring)
   }
 
   func cancel() {
     pthread_mutex_lock(mutex)
     cancelled = true
+    cancelledFlag.store(true, ordering: .releasing)
     pthread_cond_broadcast(condition)
     pthread_mutex_unlock(mutex)
   }
@@ -49,6 +52,7 @@ final class Sleeper: @unchecked Sendable {
   func reset() {
     pthread_mutex_lock(mutex)
     cancelled = false
+    cancelledFlag.store(false, ordering: .releasing)
     pthread_mutex_unlock(mutex)
   }
 

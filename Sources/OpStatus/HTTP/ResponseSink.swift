@@ -28,7 +28,9 @@ final class ResponseSink {
   }
 
   /// Takes one header line; a status line starts a new response and clears
-  /// what an earlier one (such as `100 Continue`) left.
+  /// what an earlier one (such as `100 Continue`) left. Header names are
+  /// compared in place, without building strings for the many lines that
+  /// do not matter.
   func takeHeaderLine(_ line: UnsafeRawBufferPointer) -> Bool {
     if line.starts(with: "HTTP/".utf8) {
       contentType = nil
@@ -37,26 +39,34 @@ final class ResponseSink {
       return true
     }
     guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return true }
-    let name = asciiLowercased(String(decoding: line[..<colon], as: UTF8.self))
-    switch name {
-    case "content-type", "location", "retry-after":
-      break
-    case "content-length":
+    let name = UnsafeRawBufferPointer(rebasing: line[..<colon])
+
+    if headerName(name, equals: "content-length") {
       // Reject an announced body that is too large before it arrives.
-      let value = headerValue(line, after: colon)
-      if let length = parseDecimalUInt64(value), length > UInt64(limit) {
+      if let length = parseDecimalUInt64(headerValue(line, after: colon)),
+        length > UInt64(limit)
+      {
         overflowed = true
         return false
       }
-      return true
-    default:
-      return true
+    } else if headerName(name, equals: "content-type") {
+      contentType = headerValue(line, after: colon)
+    } else if headerName(name, equals: "location") {
+      location = headerValue(line, after: colon)
+    } else if headerName(name, equals: "retry-after") {
+      retryAfter = headerValue(line, after: colon)
     }
-    let value = headerValue(line, after: colon)
-    switch name {
-    case "content-type": contentType = value
-    case "location": location = value
-    default: retryAfter = value
+    return true
+  }
+
+  /// Compares a header name with a lower-case name, ignoring ASCII case.
+  private func headerName(_ name: UnsafeRawBufferPointer, equals expected: StaticString) -> Bool {
+    guard name.count == expected.utf8CodeUnitCount else { return false }
+    let expectedBytes = UnsafeRawBufferPointer(start: expected.utf8Start, count: expected.utf8CodeUnitCount)
+    for index in 0..<name.count {
+      var byte = name[index]
+      if byte >= 0x41 && byte <= 0x5A { byte += 0x20 }
+      if byte != expectedBytes[index] { return false }
     }
     return true
   }

@@ -10,8 +10,9 @@ struct Timestamp: Sendable, Equatable {
 
   /// Parses `text`, or returns nil when it is neither form.
   init?(_ text: String) {
-    let bytes = Array(text.utf8)
-    guard let milliseconds = parseUnixTimestamp(bytes) ?? parseRFC3339(bytes) else {
+    var copy = text
+    let parsed = copy.withUTF8 { bytes in parseUnixTimestamp(bytes) ?? parseRFC3339(bytes) }
+    guard let milliseconds = parsed else {
       return nil
     }
     self.text = text
@@ -20,7 +21,7 @@ struct Timestamp: Sendable, Equatable {
 }
 
 /// Parses seconds since the epoch with an optional fraction.
-private func parseUnixTimestamp(_ bytes: [UInt8]) -> Int64? {
+private func parseUnixTimestamp(_ bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
   guard !bytes.isEmpty, bytes.count <= 24 else { return nil }
   var seconds: Int64 = 0
   var index = 0
@@ -40,7 +41,7 @@ private func parseUnixTimestamp(_ bytes: [UInt8]) -> Int64? {
 
 /// Parses `.digits` at `index` into milliseconds; returns 0 when there is no
 /// fraction and nil when the dot has no digits.
-private func parseFraction(_ bytes: [UInt8], from index: inout Int) -> Int64? {
+private func parseFraction(_ bytes: UnsafeBufferPointer<UInt8>, from index: inout Int) -> Int64? {
   guard index < bytes.count, bytes[index] == UInt8(ascii: ".") else { return 0 }
   index += 1
   var milliseconds: Int64 = 0
@@ -61,7 +62,7 @@ private func parseFraction(_ bytes: [UInt8], from index: inout Int) -> Int64? {
 
 /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`. A lower-case `t` or a
 /// space may separate date and time, as RFC 3339 allows.
-private func parseRFC3339(_ bytes: [UInt8]) -> Int64? {
+private func parseRFC3339(_ bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
   guard bytes.count >= 20, bytes.count <= 40 else { return nil }
   guard let year = number(bytes, 0, 4), bytes[4] == UInt8(ascii: "-"),
     let month = number(bytes, 5, 2), bytes[7] == UInt8(ascii: "-"),
@@ -109,7 +110,7 @@ private func isDigit(_ byte: UInt8) -> Bool {
   byte >= 0x30 && byte <= 0x39
 }
 
-private func number(_ bytes: [UInt8], _ start: Int, _ length: Int) -> Int64? {
+private func number(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ length: Int) -> Int64? {
   var value: Int64 = 0
   for index in start..<(start + length) {
     guard isDigit(bytes[index]) else { return nil }
