@@ -37,8 +37,8 @@ APT_PACKAGES := libjansson-dev libcurl4-openssl-dev pkg-config openssl valgrind
 PIP_MODULES := pytest
 
 WITH_EMULATOR := Tests/Emulator/with-emulator
-VALGRIND := valgrind --quiet --leak-check=full --show-leak-kinds=definite \
-	--errors-for-leak-kinds=definite --error-exitcode=1
+# .valgrindrc adds the suppression of one Swift runtime report.
+VALGRIND := valgrind --quiet --leak-check=full --error-exitcode=1
 
 .PHONY: all deps build examples test test-swift test-c test-python test-emulator \
 	test-header test-install demo check-symbols install uninstall wheel clean
@@ -77,12 +77,15 @@ check-symbols:
 	  echo "libopstatus.so needs a Swift library at run time:"; ldd $(BUILD)/libopstatus.so; exit 1; fi
 	@echo "libopstatus.so exports only opstatus_* symbols and needs no Swift library"
 
-examples: build $(BUILD)/opstatus-status $(BUILD)/test_capi
+examples: build $(BUILD)/opstatus-status $(BUILD)/test_capi $(BUILD)/test_resilience
 
 $(BUILD)/opstatus-status: bindings/c/opstatus-status.c include/opstatus.h $(BUILD)/libopstatus.so
 	$(CC) $(C_FLAGS) -o $@ $< $(C_LIBS)
 
 $(BUILD)/test_capi: bindings/c/tests/test_capi.c include/opstatus.h $(BUILD)/libopstatus.so
+	$(CC) $(C_FLAGS) -o $@ $< $(C_LIBS)
+
+$(BUILD)/test_resilience: bindings/c/tests/test_resilience.c include/opstatus.h $(BUILD)/libopstatus.so
 	$(CC) $(C_FLAGS) -o $@ $< $(C_LIBS)
 
 test: build examples test-header test-swift test-c test-python test-emulator test-install
@@ -95,6 +98,9 @@ test-swift: deps
 test-c: examples
 	$(WITH_EMULATOR) -- $(VALGRIND) $(BUILD)/test_capi
 	$(WITH_EMULATOR) -- $(VALGRIND) $(BUILD)/opstatus-status demo shop-frontend 101
+	$(WITH_EMULATOR) -- $(VALGRIND) $(BUILD)/test_resilience
+	OPSTATUS_EMULATOR_P12_PASSWORD=$$(head -c 18 /dev/urandom | base64 | tr '+/' '-_') \
+	  $(WITH_EMULATOR) --mtls -- $(VALGRIND) $(BUILD)/test_resilience --mtls
 
 test-python: build
 	$(PYTHON) -m pytest -q bindings/python/tests

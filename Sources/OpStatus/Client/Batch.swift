@@ -32,7 +32,7 @@ extension Client {
       let path = batch[index].path
       switch outcome {
       case .failure(let error):
-        results[index] = .failure(error)
+        results[index] = .failure(redactor.redact(error))
       case .success(let response):
         do throws(OpStatusError) {
           let status = try decodeResponse(response, path: path) { (json) throws(JSONDecodingError) in
@@ -41,7 +41,7 @@ extension Client {
           try checkAPIError(status.error, path: path)
           results[index] = .success((status, StatusSummary(items: status.items ?? [], classifier: classifier)))
         } catch {
-          results[index] = .failure(error)
+          results[index] = .failure(redactor.redact(error))
         }
       }
     }

@@ -5,8 +5,11 @@ import Glibc
 final class Client: @unchecked Sendable {
   let configuration: Configuration
   let transport: HTTPTransport
-  let logger = Logger()
+  let logger: Logger
   let rateLimiter: RateLimiter?
+  /// Removes the token and passwords from every message that leaves the
+  /// client.
+  let redactor: SecretRedactor
 
   /// The cancellation state of every call in progress, for `cancelAll`.
   private let callsLock = Lock()
@@ -17,6 +20,8 @@ final class Client: @unchecked Sendable {
       try checkReadableFile(caFile, setting: "ca_file")
     }
     self.configuration = configuration
+    redactor = SecretRedactor(credentials: configuration.credentials)
+    logger = Logger(redactor: redactor)
     rateLimiter = configuration.ratePerSecond.map {
       RateLimiter(ratePerSecond: $0, burst: configuration.burst)
     }
@@ -37,7 +42,11 @@ final class Client: @unchecked Sendable {
     let key = ObjectIdentifier(call)
     callsLock.withLock { activeCalls[key] = call }
     defer { _ = callsLock.withLock { activeCalls.removeValue(forKey: key) } }
-    return try body(call)
+    do {
+      return try body(call)
+    } catch {
+      throw redactor.redact(error)
+    }
   }
 
   /// Cancels every call in progress on this client. Calls that start

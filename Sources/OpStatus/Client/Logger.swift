@@ -28,6 +28,11 @@ final class Logger: @unchecked Sendable {
 
   private let lock = Lock()
   private var target: Target?
+  private let redactor: SecretRedactor
+
+  init(redactor: SecretRedactor) {
+    self.redactor = redactor
+  }
 
   func set(level: LogLevel, callback: Callback?, payload: UnsafeMutableRawPointer?) {
     lock.withLock {
@@ -45,7 +50,7 @@ final class Logger: @unchecked Sendable {
   /// call back into the library, and on the thread that made the request.
   func log(_ level: LogLevel, _ message: @autoclosure () -> String) {
     guard let current = lock.withLock({ target }), level >= current.level else { return }
-    let text = message()
+    let text = redactor.redact(message())
     text.withCString { pointer in
       current.callback(opstatus_log_level(rawValue: UInt32(level.rawValue)), pointer, current.payload)
     }

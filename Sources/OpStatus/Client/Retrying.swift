@@ -78,7 +78,8 @@ extension Client {
 
     var exhausted = failure
     guard attempt < policy.maxAttempts else {
-      exhausted.message += " (gave up after \(attempt) attempts, max_attempts)"
+      let attempts = attempt == 1 ? "1 attempt" : "\(attempt) attempts"
+      exhausted.message += " (gave up after \(attempts), max_attempts)"
       logger.log(.warning, "POST \(path): giving up: \(exhausted.message)")
       throw exhausted
     }

@@ -104,6 +104,11 @@ final class HTTPTransport: @unchecked Sendable {
   func failure(_ code: CURLcode, handle: EasyHandle, path: String, elapsed: Int64) -> OpStatusError {
     var error = describeFailure(code, handle: handle, path: path, elapsed: elapsed)
     error.transportFailure = classifyFailure(code, handle: handle)
+    var status = 0
+    _ = opstatus_curl_getinfo_long(handle.curl, CURLINFO_RESPONSE_CODE, &status)
+    if status > 0 {
+      error.httpStatus = status
+    }
     return error
   }
 

@@ -136,8 +136,8 @@ static bool current_test_failed;
 static char check_context[96];
 
 /*
- * Reports a failed check at file:line. The whole text is formatted before
- * it is written, so that redaction sees every secret in one piece.
+ * Reports a failed check at file:line. The report is formatted into one
+ * string first, so write_redacted never gets a secret split in two.
  */
 static void report_failure(const char *file, int line, const char *format,
                            ...)
@@ -284,7 +284,7 @@ static char *client_key_file;
 static char *client_p12_file;
 static const char *p12_password;
 
-/* "SECRET-TOKEN-" and 32 random hexadecimal digits; see main(). */
+/* "SECRET-TOKEN-" and 32 random hexadecimal digits, set by main(). */
 static char secret_token[64];
 
 #define SEEDED_NAMESPACE "demo"
@@ -293,9 +293,10 @@ static char secret_token[64];
 #define SEEDED_SITE_COUNT 9
 
 /*
- * Upper bound in seconds for a call that has no intended wait. Such calls
- * took well under 0.5 s under valgrind on a 2-core machine, and the bound
- * leaves room for a loaded machine.
+ * Upper bound in seconds for a call that has no intended wait. Under
+ * valgrind on a 2-core machine such calls took at most 0.15 s, and 0.65 s
+ * for the first call with a PKCS#12 bundle. The bound leaves room for a
+ * loaded machine.
  */
 #define QUICK_CALL_SECONDS 3.0
 
@@ -320,7 +321,7 @@ static const char *read_required_variable(const char *name)
 
 /*
  * Returns whether url is an https URL on 127.0.0.0/8, [::1] or localhost.
- * The tests inject faults and send many requests, so they refuse to run
+ * The tests inject faults and send many requests, so they do not run
  * against any other host.
  */
 static bool is_loopback_https_url(const char *url)
@@ -348,7 +349,7 @@ static bool is_loopback_https_url(const char *url)
     return *end == '\0' || *end == ':' || *end == '/';
 }
 
-/* Copies a string field of emulator.json; reports what is missing. */
+/* Copies a string field of emulator.json. Reports a missing field. */
 static char *copy_state_field(const json_t *state, const char *key,
                               const char *path)
 {
@@ -507,7 +508,8 @@ static int find_closed_loopback_port(void)
 /* Emulator control endpoint                                                */
 /* ------------------------------------------------------------------------ */
 
-/* The request log of a long test is a few hundred kB at most. */
+/* Cap on a control response. The request log after 11 status calls
+ * measured 5.7 kB. */
 enum { MAX_CONTROL_RESPONSE_BYTES = 16 * 1024 * 1024 };
 
 struct text_buffer {
@@ -615,7 +617,7 @@ static bool reset_emulator(void)
     return post_control("/reset", "{}");
 }
 
-/* Queues faults in order; takes ownership of the JSON array. */
+/* Queues faults in order. Takes ownership of the JSON array. */
 static bool queue_faults(json_t *faults)
 {
     json_t *request = json_pack("{s:o}", "faults", faults);
@@ -630,7 +632,7 @@ static bool queue_faults(json_t *faults)
     return queued;
 }
 
-/* Queues one fault; takes ownership of it. */
+/* Queues one fault and takes ownership of it. */
 static bool queue_fault(json_t *fault)
 {
     if (!CHECK(fault != NULL)) {
@@ -1037,7 +1039,7 @@ static void test_retry_after_http_date_then_ok(void)
         return;
     }
     /*
-     * The date has whole seconds, so "now + 2 s" asks for a wait of more
+     * The date has whole seconds, so "now + 2 s" requests a wait of more
      * than 1 s and at most 2 s.
      */
     if (CHECK(format_http_date(time(NULL) + 2, date, sizeof date)) &&
@@ -1278,7 +1280,7 @@ static void test_refused_connection_retried(void)
         CHECK_LAST_ERROR(call.code, OPSTATUS_ETRANSPORT, 0, NO_RETRY_AFTER,
                          port_text);
         CHECK_ELAPSED(call.elapsed_seconds, 0.0, 2.0);
-        /* Three attempts: the first two end with a retry warning. */
+        /* Three attempts mean two retry warnings, after attempts 1 and 2. */
         if (!CHECK_INT_EQ(count_lines_containing(&capture,
                                                  OPSTATUS_LOG_WARNING,
                                                  "retrying"),
@@ -1412,7 +1414,10 @@ static void test_rate_limit_spaces_calls(void)
         elapsed = monotonic_seconds() - started;
 
         CHECK_INT_EQ(succeeded, CALL_COUNT);
-        /* One token at once, then 10 more at 10 per second: 1.0 s. */
+        /*
+         * The first call takes the one burst token. The other 10 wait for
+         * tokens that arrive at 10 per second, so they need at least 1.0 s.
+         */
         CHECK_ELAPSED(elapsed, 0.95, 5.0);
         CHECK_INT_EQ(count_api_requests(), CALL_COUNT);
     }
@@ -1641,7 +1646,7 @@ static void test_token_absent_from_errors_and_logs(void)
     }
     check_context[0] = '\0';
 
-    /* A DEBUG line for each of the three responses; the timeout has none. */
+    /* Each of the three responses logs a DEBUG line. */
     CHECK(capture.line_count >= 3);
     CHECK_INT_EQ(capture.lines_with_secret, 0);
     free_log_capture(&capture);
@@ -1748,8 +1753,8 @@ static void test_mtls_wrong_p12_password(void)
     register_secret(wrong_password);
 
     /*
-     * The bundle is read when the client is created or on the first
-     * request; either may report the wrong password.
+     * The library may read the bundle when it creates the client or at the
+     * first request, so either step may report the wrong password.
      */
     code = create_client(&client, build_p12_settings(wrong_password));
     if (code == OPSTATUS_OK && reset_emulator()) {
@@ -1842,7 +1847,7 @@ static void test_mtls_missing_certificate_fails(void)
 }
 
 /*
- * Runs a command with its output discarded; returns whether it exited
+ * Runs a command with its output discarded and returns whether it exited
  * with status 0.
  */
 static bool run_quietly(char *const arguments[])
@@ -1994,7 +1999,8 @@ int main(int argc, char **argv)
     }
     register_secret(secret_token);
 
-    /* libcurl sends loopback requests through a proxy unless told not to. */
+    /* Keeps libcurl from sending the requests through a proxy that the
+     * environment sets. */
     setenv("NO_PROXY", "*", 1);
     setenv("no_proxy", "*", 1);
     if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
