@@ -56,7 +56,8 @@ struct Configuration: Sendable {
     case .success(let document):
       try self.init(json: document.root)
     case .failure(let error):
-      throw .invalidArgument("config_json is not valid JSON: \(error)")
+      // The text may hold the token or a password, so none of it is quoted.
+      throw .invalidArgument("config_json is not valid JSON: \(error.descriptionWithoutExcerpt)")
     }
   }
 

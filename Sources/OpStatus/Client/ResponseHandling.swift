@@ -84,6 +84,9 @@ func hostOfLocation(_ location: String) -> String {
   var rest = Substring(location)
   if let schemeEnd = rest.firstRange(of: "://") {
     rest = rest[schemeEnd.upperBound...]
+  } else if rest.hasPrefix("//") {
+    // A scheme-relative reference names another host too.
+    rest = rest.dropFirst(2)
   } else {
     return "a path on the same host (\(quoteForMessage(location, maxLength: 80)))"
   }
@@ -101,6 +104,10 @@ func hostOfLocation(_ location: String) -> String {
 func parseRetryAfter(_ value: String) -> Int64? {
   if let seconds = parseDecimalUInt64(value) {
     return Int64(min(seconds, 86_400_000)) * 1000
+  }
+  // Digits too many for 64 bits still ask for a very long wait.
+  if !value.isEmpty && value.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+    return 86_400_000 * 1000
   }
   guard let date = parseHTTPDate(value) else { return nil }
   var now = timespec()

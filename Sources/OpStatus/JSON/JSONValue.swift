@@ -152,6 +152,13 @@ struct JSONParseError: Error, CustomStringConvertible {
   }
 
   var description: String { "\(text) at line \(line), column \(column)" }
+
+  /// The description without jansson's quote of the text near the error,
+  /// for input that may hold a secret, such as a token in config_json.
+  var descriptionWithoutExcerpt: String {
+    let reason = text.firstRange(of: " near ").map { String(text[..<$0.lowerBound]) } ?? text
+    return "\(reason) at line \(line), column \(column)"
+  }
 }
 
 /// Serialises a value to compact JSON text allocated with malloc, or nil

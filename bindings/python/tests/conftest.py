@@ -20,7 +20,7 @@ import subprocess
 import sys
 import threading
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -122,6 +122,10 @@ class Emulator:
     def reset(self) -> None:
         """Restore the seeded state and drop queued faults."""
         self._post("reset", {})
+
+    def set_next_purge(self, **scenario: Any) -> None:
+        """Set the scenario of the next purge only: fail_site, late_sites, duration_s."""
+        self._post("scenario", scenario)
 
     def client(self, **settings: Any) -> Any:
         """Create an opstatus.Client for this emulator.
@@ -347,7 +351,7 @@ def _ipv6_loopback_available() -> bool:
 
 @pytest.fixture(scope="module")
 def ipv6_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    """An emulator that listens on ::1; skips the test without IPv6 loopback."""
+    """An emulator that listens on ::1. Tests using it are skipped without IPv6 loopback."""
     if not _ipv6_loopback_available():
         pytest.skip("::1 cannot be bound on this machine")
     emulator = _start_emulator(
@@ -359,9 +363,30 @@ def ipv6_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator
 
 @pytest.fixture(scope="module")
 def plain_http_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    """An emulator that serves plain HTTP on 127.0.0.1; its ca_file is None."""
+    """An emulator that serves plain HTTP on 127.0.0.1, so its ca_file is None."""
     emulator = _start_emulator(
         tmp_path_factory.mktemp("plain-http-emulator"), "--plain-http"
     )
     yield emulator
     _stop(emulator.process)
+
+
+@pytest.fixture(scope="module")
+def start_emulator(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[..., Emulator]]:
+    """Start emulators with extra command-line options, stopped after the module.
+
+    Call it with options such as ``"--op-duration", "1"`` or
+    ``"--scenario", "fail-site"``.
+    """
+    started: list[Emulator] = []
+
+    def start(*options: str) -> Emulator:
+        emulator = _start_emulator(tmp_path_factory.mktemp("emulator"), *options)
+        started.append(emulator)
+        return emulator
+
+    yield start
+    for emulator in started:
+        _stop(emulator.process)

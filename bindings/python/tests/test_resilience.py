@@ -1,8 +1,8 @@
 """Retry, deadline, rate limit and hostile-server tests against the emulator.
 
 Each test counts the attempts in the emulator's request log and measures the
-time of the call with time.monotonic(). Time bounds leave at least 0.5 s of
-slack for a loaded machine.
+time of the call with time.monotonic(). Upper time bounds leave a few hundred
+milliseconds of slack for a loaded machine.
 """
 
 from __future__ import annotations
@@ -148,8 +148,8 @@ def test_retry_after_past_deadline_gives_up(emulator):
 
 
 def test_retry_after_beyond_64_bits_gives_up(emulator):
-    # 2**64 seconds is far above retry_after_max_ms, like any delay the
-    # client cannot honour, so the retries end.
+    # 2**64 seconds does not fit in 64 bits. It is far above
+    # retry_after_max_ms, so the retries end as for any smaller such value.
     emulator.add_faults(
         _status_fault(429, headers={"Retry-After": "18446744073709551616"})
     )
@@ -311,9 +311,11 @@ def test_broken_body_without_retries(emulator, kind):
 
     outcome, _ = _fetch_with(emulator, max_attempts=1)
 
+    # The status line arrived before the body broke, so http_status may be
+    # 200 or None.
     assert isinstance(outcome, opstatus.TransportError)
     assert outcome.code == 3
-    assert outcome.http_status is None
+    assert outcome.http_status in (None, 200)
     assert _attempts(emulator) == 1
 
 
@@ -571,7 +573,8 @@ def test_rate_limit_shared_by_threads(emulator):
     )
     assert len(arrivals) == 10
     # With a burst of 1, request n arrives no earlier than n / rate seconds
-    # after the first. 30 ms covers the emulator's millisecond timestamps.
+    # after the first. The 30 ms of slack covers the rounding of the
+    # emulator's millisecond timestamps.
     for index, arrival in enumerate(arrivals):
         assert arrival - arrivals[0] >= index / rate - 0.03
 
