@@ -77,9 +77,18 @@ check-symbols:
 	  echo "libopstatus.so needs a Swift library at run time:"; ldd $(BUILD)/libopstatus.so; exit 1; fi
 	@echo "libopstatus.so exports only opstatus_* symbols and needs no Swift library"
 
-examples: build $(BUILD)/opstatus-status $(BUILD)/test_capi $(BUILD)/test_resilience
+examples: build $(BUILD)/opstatus-status $(BUILD)/opstatus-purge $(BUILD)/test_capi \
+	$(BUILD)/test_resilience
 
-$(BUILD)/opstatus-status: bindings/c/opstatus-status.c include/opstatus.h $(BUILD)/libopstatus.so
+STATUS_TABLE := bindings/c/status_table.c bindings/c/status_table.h
+
+$(BUILD)/opstatus-status: bindings/c/opstatus-status.c $(STATUS_TABLE) include/opstatus.h $(BUILD)/libopstatus.so
+	$(CC) $(C_FLAGS) -o $@ $(filter %.c,$^) $(C_LIBS)
+
+$(BUILD)/opstatus-purge: bindings/c/opstatus-purge.c $(STATUS_TABLE) include/opstatus.h $(BUILD)/libopstatus.so
+	$(CC) $(C_FLAGS) -o $@ $(filter %.c,$^) $(C_LIBS)
+
+$(BUILD)/many_at_once: benchmarks/many_at_once.c include/opstatus.h $(BUILD)/libopstatus.so
 	$(CC) $(C_FLAGS) -o $@ $< $(C_LIBS)
 
 $(BUILD)/test_capi: bindings/c/tests/test_capi.c include/opstatus.h $(BUILD)/libopstatus.so
@@ -101,6 +110,9 @@ test-c: examples
 	$(WITH_EMULATOR) -- $(VALGRIND) $(BUILD)/test_resilience
 	OPSTATUS_EMULATOR_P12_PASSWORD=$$(head -c 18 /dev/urandom | base64 | tr '+/' '-_') \
 	  $(WITH_EMULATOR) --mtls -- $(VALGRIND) $(BUILD)/test_resilience --mtls
+	$(WITH_EMULATOR) --op-duration 1 -- $(VALGRIND) $(BUILD)/opstatus-purge demo shop-frontend /images/logo.png
+	$(WITH_EMULATOR) --op-duration 1 --scenario fail-site -- sh -c \
+	  '$(VALGRIND) $(BUILD)/opstatus-purge demo shop-frontend /images/logo.png; test $$? -eq 3'
 
 test-python: build
 	$(PYTHON) -m pytest -q bindings/python/tests

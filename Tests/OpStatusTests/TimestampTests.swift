@@ -163,3 +163,27 @@ import Testing
     #expect(early.millisecondsSinceEpoch < late.millisecondsSinceEpoch)
   }
 }
+
+@Suite struct UnixSecondsFormatting {
+  @Test func fractionBecomesRFC3339() {
+    #expect(Timestamp(unixSeconds: 1.5)?.text == "1970-01-01T00:00:01.500Z")
+  }
+
+  @Test func knownTimeRoundTrips() {
+    let timestamp = Timestamp(unixSeconds: 1_569_241_931.733)
+    #expect(timestamp?.text == "2019-09-23T12:32:11.733Z")
+    #expect(timestamp?.millisecondsSinceEpoch == 1_569_241_931_733)
+  }
+
+  @Test func leapDayFormatted() {
+    #expect(Timestamp(unixSeconds: 951_782_400)?.text == "2000-02-29T00:00:00.000Z")
+  }
+
+  @Test func negativeRejected() {
+    #expect(Timestamp(unixSeconds: -1) == nil)
+  }
+
+  @Test func infinityRejected() {
+    #expect(Timestamp(unixSeconds: .infinity) == nil)
+  }
+}

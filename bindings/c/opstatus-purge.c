@@ -9,14 +9,15 @@
  * and F5XC_API_TOKEN (required) and F5XC_CACERT (optional), or the other
  * variables that opstatus.h lists for opstatus_client_new().
  *
- * Exit status: 0 when the purge succeeded on every site, 1 for other
- * errors, 2 for a usage or settings error, 3 when the purge failed on a
- * site, 4 when the wait timed out, 130 when SIGINT interrupted the program
- * before the operation finished.
+ * Exit status: 0 when the purge succeeded on every site, 3 when it failed
+ * on a site, and 4 when the wait timed out. 130 means that SIGINT
+ * interrupted the program before the operation finished. 2 is a usage or
+ * settings error, and 1 any other error.
  *
  * SIGINT handling: SIGINT is blocked in every thread, and a watcher thread
  * takes it with sigwait() and calls opstatus_client_cancel(). The library is
- * not async-signal-safe, so no signal handler calls it.
+ * not async-signal-safe, so no signal handler calls it. A program started
+ * with SIGINT ignored leaves it ignored and starts no watcher.
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -145,10 +146,14 @@ static void *watch_for_interrupts(void *argument)
         watcher->interrupted = 1;
         pthread_mutex_unlock(&watcher->mutex);
 
-        fprintf(stderr, "%s: interrupted, cancelling\n", PROGRAM_NAME);
+        fprintf(stderr, "%s: SIGINT received, cancelling\n", PROGRAM_NAME);
         /*
          * The client stays valid here because main() frees it only after
          * stop_interrupt_watcher() has joined this thread.
+         *
+         * NOTE: while a request receives no bytes, the library checks for
+         * the cancellation only in libcurl's progress callback, which ran
+         * up to about 1 s later in tests with libopstatus 0.1.0.
          */
         opstatus_client_cancel(watcher->client);
     }
@@ -251,7 +256,7 @@ static int start_purge(opstatus_client *client, const char *ns,
             return EXIT_USAGE;
         }
         if (code == OPSTATUS_ECANCELLED) {
-            fprintf(stderr, "%s: the purge may or may not have started; "
+            fprintf(stderr, "%s: the purge may or may not have started, so "
                     "list the load balancer's operations to find out\n",
                     PROGRAM_NAME);
             return EXIT_INTERRUPTED;
@@ -329,13 +334,15 @@ static int wait_for_operation(opstatus_client *client,
 }
 
 /*
- * Prints the last status, then a hint for an operation that is still
- * running. Returns exit_status, or 1 when writing stdout failed.
+ * Prints the last status, then the reason for a failure exit status to
+ * stderr. Returns exit_status, or 1 when writing stdout failed.
  */
 static int report_result(const json_t *result, int exit_status,
                          const char *ns, const char *name,
                          json_int_t operation_id)
 {
+    const json_t *summary = json_object_get(result, "summary");
+
     if (result != NULL) {
         status_table_print(stdout, result);
     }
@@ -349,6 +356,13 @@ static int report_result(const json_t *result, int exit_status,
     if (result != NULL) {
         status_table_warn_if_partial(stderr, PROGRAM_NAME, result);
     }
+    if (exit_status == EXIT_SITE_FAILED) {
+        fprintf(stderr, "%s: operation %" JSON_INTEGER_FORMAT " failed on %"
+                JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT " sites\n",
+                PROGRAM_NAME, operation_id,
+                get_integer_field(summary, "failed"),
+                get_integer_field(summary, "sites"));
+    }
     if (exit_status == EXIT_INTERRUPTED || exit_status == EXIT_TIMED_OUT) {
         fprintf(stderr, "%s: operation %" JSON_INTEGER_FORMAT " may still "
                 "be running; check it later with: opstatus-status %s %s %"
@@ -358,7 +372,7 @@ static int report_result(const json_t *result, int exit_status,
     return exit_status;
 }
 
-/* Purges, waits and prints; returns the process exit status. */
+/* Purges, waits and prints, then returns the process exit status. */
 static int run(opstatus_client *client, struct interrupt_watcher *watcher,
                const char *ns, const char *name, const char *url_path,
                int soft)
@@ -419,9 +433,8 @@ static int parse_arguments(int argc, char **argv, const char *operands[3],
         if (strcmp(argument, "--soft") == 0) {
             *soft = 1;
         } else if (argument[0] == '-') {
-            fprintf(stderr, "%s: unknown option '%s'\n", PROGRAM_NAME,
-                    argument);
-            print_usage(stderr);
+            fprintf(stderr, "%s: unknown option '%s'. Run '%s --help' for "
+                    "the usage\n", PROGRAM_NAME, argument, PROGRAM_NAME);
             return EXIT_USAGE;
         } else if (operand_count < 3) {
             operands[operand_count] = argument;

@@ -1,6 +1,6 @@
 /*
  * Printing of an operation's status result as a per-site table and a
- * summary; see status_table.h.
+ * summary. status_table.h documents the functions.
  */
 #include "status_table.h"
 

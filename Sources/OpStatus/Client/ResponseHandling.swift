@@ -143,6 +143,11 @@ extension String {
   init(format2 value: Int) {
     self = value < 10 ? "0\(value)" : "\(value)"
   }
+
+  /// A number of at most three digits with leading zeros, as milliseconds.
+  init(format3 value: Int) {
+    self = value < 10 ? "00\(value)" : value < 100 ? "0\(value)" : "\(value)"
+  }
 }
 
 /// Fails with OPSTATUS_EAPI for an `error.code` other than `EOK` and

@@ -242,6 +242,9 @@ final class EasyHandle {
   let pool: ConnectionPool
   private let errorBuffer: UnsafeMutablePointer<CChar>
   private var abandoned = false
+  /// The multi handle that runs this handle's single transfers, made on
+  /// first use.
+  private var multi: UnsafeMutableRawPointer?
 
   init(settings: TransportSettings, headers: UnsafeMutablePointer<curl_slist>, pool: ConnectionPool)
     throws(OpStatusError)
@@ -312,6 +315,9 @@ final class EasyHandle {
   deinit {
     if abandoned { return }
     curl_easy_cleanup(curl)
+    if let multi {
+      curl_multi_cleanup(multi)
+    }
     errorBuffer.deallocate()
   }
 
@@ -330,7 +336,39 @@ final class EasyHandle {
   func perform(url: String, body: [UInt8], timeoutMilliseconds: Int64) -> CURLcode {
     let result = prepare(url: url, body: body, timeoutMilliseconds: timeoutMilliseconds)
     guard result == CURLE_OK else { return result }
-    return curl_easy_perform(curl)
+    return performCancellably()
+  }
+
+  /// Runs the transfer in this handle's own multi handle, waking at least
+  /// every 100 ms to check for cancellation. curl_easy_perform works the
+  /// same way inside, but its progress callback, the only place to stop
+  /// it, may go a second without a call while the server sends nothing.
+  private func performCancellably() -> CURLcode {
+    if multi == nil {
+      multi = curl_multi_init()
+    }
+    guard let multi else { return curl_easy_perform(curl) }
+    guard curl_multi_add_handle(multi, curl) == CURLM_OK else { return CURLE_FAILED_INIT }
+    defer { curl_multi_remove_handle(multi, curl) }
+
+    while true {
+      var running: Int32 = 0
+      guard curl_multi_perform(multi, &running) == CURLM_OK else { return CURLE_FAILED_INIT }
+      var left: Int32 = 0
+      while let message = curl_multi_info_read(multi, &left) {
+        if message.pointee.msg == CURLMSG_DONE {
+          return message.pointee.data.result
+        }
+      }
+      if running == 0 {
+        return CURLE_FAILED_INIT
+      }
+      if sink.cancellation?.isCancelled == true {
+        return CURLE_ABORTED_BY_CALLBACK
+      }
+      var ready: Int32 = 0
+      _ = curl_multi_poll(multi, nil, 0, 100, &ready)
+    }
   }
 
   /// Sets up the next request. libcurl copies the body, so the handle can

@@ -105,7 +105,8 @@ struct ListRequest: Sendable, Equatable {
 }
 
 /// Reads a required time of a request: a string in either form, or a
-/// non-negative number of seconds since the epoch.
+/// non-negative number of seconds since the epoch. A number with a
+/// fraction is sent as RFC 3339 with milliseconds.
 func readQueryTime(_ reader: JSONObjectReader, _ key: StaticString) throws(JSONDecodingError)
   -> Timestamp
 {
@@ -115,6 +116,13 @@ func readQueryTime(_ reader: JSONObjectReader, _ key: StaticString) throws(JSOND
   let text: String
   if value.isInteger && json_integer_value(value) >= 0 {
     text = String(json_integer_value(value))
+  } else if value.isReal {
+    guard let timestamp = Timestamp(unixSeconds: json_real_value(value)) else {
+      throw JSONDecodingError(
+        "expected a non-negative unix timestamp before the year 10000, found "
+          + value.shortDescription, at: [.key("\(key)")])
+    }
+    return timestamp
   } else if value.isString {
     text = value.stringValue
   } else {

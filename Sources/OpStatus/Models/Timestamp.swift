@@ -20,6 +20,42 @@ struct Timestamp: Sendable, Equatable {
   }
 }
 
+extension Timestamp {
+  /// A time given as seconds since the epoch with a fraction, written as
+  /// RFC 3339 in UTC with milliseconds, such as `1970-01-01T00:00:01.500Z`,
+  /// since servers may not accept a fraction in a unix timestamp. nil for
+  /// a value that is negative, not finite, or past the year 9999.
+  init?(unixSeconds: Double) {
+    guard unixSeconds.isFinite, unixSeconds >= 0, unixSeconds < 253_402_300_800 else {
+      return nil
+    }
+    let milliseconds = Int64((unixSeconds * 1000).rounded())
+    let days = milliseconds / 86_400_000
+    let inDay = milliseconds % 86_400_000
+    let (year, month, day) = civilDate(daysSinceEpoch: days)
+    let text =
+      "\(year)-\(String(format2: Int(month)))-\(String(format2: Int(day)))T"
+      + "\(String(format2: Int(inDay / 3_600_000))):\(String(format2: Int(inDay / 60_000 % 60))):"
+      + "\(String(format2: Int(inDay / 1000 % 60))).\(String(format3: Int(inDay % 1000)))Z"
+    self.init(text)
+  }
+}
+
+/// The Gregorian date of a day counted from 1970-01-01, the inverse of
+/// `daysSinceEpoch`.
+private func civilDate(daysSinceEpoch days: Int64) -> (Int64, Int64, Int64) {
+  let shifted = days + 719_468
+  let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
+  let dayOfEra = shifted - era * 146_097
+  let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
+  let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+  let shiftedMonth = (5 * dayOfYear + 2) / 153
+  let day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
+  let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
+  let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+  return (year, month, day)
+}
+
 /// Parses seconds since the epoch with an optional fraction.
 private func parseUnixTimestamp(_ bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
   guard !bytes.isEmpty, bytes.count <= 24 else { return nil }
