@@ -13,7 +13,7 @@ extension Client {
   /// `maxConnections` connections. Returns one result per request, in the
   /// same order; each is a status result or an error.
   func getStatusMany(_ requests: [StatusRequest], maxConnections: Int, call: Sleeper,
-                     classifier: StatusClassifier? = nil)
+                     classifier: StatusClassifier? = nil, deadline: Int64? = nil)
     throws(OpStatusError) -> [Result<(ServiceOperationStatus, StatusSummary), OpStatusError>]
   {
     var batch: [BatchRequest] = []
@@ -28,7 +28,7 @@ extension Client {
     let classifier = classifier ?? configuration.classifier
     let transfer = MultiTransfer(
       client: self, call: call, maxConnections: maxConnections, idempotent: true)
-    try transfer.run(batch) { index, outcome in
+    try transfer.run(batch, deadline: deadline) { index, outcome in
       let path = batch[index].path
       switch outcome {
       case .failure(let error):
@@ -85,7 +85,7 @@ extension Client {
       do {
         results = try getStatusMany(
           active.compactMap { entries[$0].request }, maxConnections: maxConnections, call: call,
-          classifier: options.classifier)
+          classifier: options.classifier, deadline: deadline)
       } catch {
         if error.code == .cancelled { return WaitResult(outcome: .cancelled, result: snapshot(.cancelled)) }
         throw error
@@ -101,6 +101,11 @@ extension Client {
         case .failure(let error):
           if error.code == .cancelled {
             return WaitResult(outcome: .cancelled, result: snapshot(.cancelled))
+          }
+          if error.code == .timeout && monotonicMilliseconds() >= deadline - 1 {
+            // The wait's own deadline cut this poll short: the operation is
+            // still pending, and its last status stays.
+            continue
           }
           outcomes[index] = .error
           value = errorJSON(error)

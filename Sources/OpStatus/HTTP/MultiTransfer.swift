@@ -34,9 +34,10 @@ final class MultiTransfer {
   }
 
   /// Sends every request and calls `complete(index, result)` once for each.
-  /// The whole batch shares the client's deadline.
+  /// The whole batch shares the client's deadline, or `deadline` (on the
+  /// monotonic clock) when that comes first.
   func run(
-    _ requests: [BatchRequest],
+    _ requests: [BatchRequest], deadline outerDeadline: Int64? = nil,
     complete: (Int, Result<HTTPResponse, OpStatusError>) -> Void
   ) throws(OpStatusError) {
     guard let multi = curl_multi_init() else {
@@ -48,7 +49,8 @@ final class MultiTransfer {
 
     let policy = client.configuration.retry
     let started = monotonicMilliseconds()
-    let deadline = started + policy.deadlineMilliseconds
+    let ownDeadline = started + policy.deadlineMilliseconds
+    let deadline = min(ownDeadline, outerDeadline ?? ownDeadline)
     var random = SystemRandomNumberGenerator()
     var queue = requests.indices.map { Pending(index: $0, attempt: 1, notBefore: started) }
     var inFlight: [UnsafeMutableRawPointer: (handle: EasyHandle, pending: Pending, started: Int64)] = [:]

@@ -8,6 +8,15 @@ The package calls the C library libopstatus through ctypes. A minimal use::
         status = client.get_status(namespace="default", name="cdn-1", service_op_id=101)
     print(status.summary.state, status.summary.bytes_purged)
 
+A purge that is followed until every site has finished::
+
+    with opstatus.Client(api_url=url, api_token=token) as client:
+        op_id = client.purge("default", "cdn-1", url="/index.html", hard=True)
+        result = client.wait("default", "cdn-1", op_id, timeout=300)
+    print(result.outcome, result.status.summary.bytes_purged)
+
+``python -m opstatus`` runs the command-line program of :mod:`opstatus.cli`.
+
 Importing the package raises ImportError when libopstatus cannot be found
 or has an incompatible version. The search order is documented in
 ``opstatus._ffi``.
@@ -47,6 +56,16 @@ from ._models import (
     ServiceOperationStatus,
     StatusSummary,
 )
+from ._operations import (
+    OperationRecord,
+    OperationRef,
+    StatusOutcome,
+    WaitManyResult,
+    WaitOutcome,
+    WaitOutcomeEntry,
+    WaitProgress,
+    WaitResult,
+)
 
 __all__ = [
     "APIError",
@@ -63,6 +82,8 @@ __all__ = [
     "NotFoundError",
     "OpStatusError",
     "OperationItem",
+    "OperationRecord",
+    "OperationRef",
     "OperationState",
     "OutOfMemoryError",
     "PermissionDeniedError",
@@ -72,10 +93,16 @@ __all__ = [
     "ServerError",
     "ServiceOperationStatus",
     "ServiceUnavailableError",
+    "StatusOutcome",
     "StatusSummary",
     "TimeoutError",
     "TransportError",
     "UnknownResultError",
+    "WaitManyResult",
+    "WaitOutcome",
+    "WaitOutcomeEntry",
+    "WaitProgress",
+    "WaitResult",
     "__version__",
     "library_path",
     "version",

@@ -2,24 +2,48 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import logging
 import operator
 import os
 import threading
-from collections.abc import Callable, Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime, timezone
 from typing import Any, SupportsIndex
 from urllib.parse import urlsplit
 
 from . import _ffi
+from ._callbacks import ProgressRelay
 from ._errors import (
+    OPSTATUS_ECANCELLED,
+    OPSTATUS_ETIMEOUT,
+    OPSTATUS_OK,
     ClientClosedError,
     ConfigurationError,
     InternalError,
     InvalidArgumentError,
+    OpStatusError,
 )
 from ._models import ServiceOperationStatus, parse_status
+from ._operations import (
+    OperationRecord,
+    OperationRef,
+    StatusOutcome,
+    WaitManyResult,
+    WaitOutcome,
+    WaitProgress,
+    WaitResult,
+    operation_ref,
+    parse_records,
+    parse_status_outcomes,
+    parse_wait_info,
+    parse_wait_many,
+    wait_outcome,
+)
+from ._requests import check_text, list_request, purge_request, wait_options
 
 __all__ = ["Client"]
 
@@ -31,6 +55,10 @@ _LOG_LEVEL_DEBUG = 10
 
 _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
+
+# The library measures a wait's deadline with its own clock, which may read
+# a few milliseconds less than time.monotonic() over the same call.
+_CLOCK_SLACK_SECONDS = 0.05
 
 # Type of the functions passed to _call(), which take the out pointer and the
 # client handle.
@@ -98,6 +126,46 @@ def _decode_result(text: bytes) -> dict[str, Any]:
     return result
 
 
+def _request_bytes(request: Mapping[str, Any]) -> bytes:
+    try:
+        request_text = json.dumps(request, allow_nan=False)
+    except ValueError:
+        raise InvalidArgumentError(
+            "invalid request: NaN and infinity are not valid JSON"
+        ) from None
+    return request_text.encode("utf-8")
+
+
+def _status_snapshot(data: dict[str, Any]) -> tuple[ServiceOperationStatus, WaitProgress]:
+    return parse_status(data), parse_wait_info(data)
+
+
+def _wait_end(
+    code: int,
+    result: dict[str, Any] | None,
+    error: OpStatusError | None,
+    started: float,
+    timeout: float,
+) -> WaitOutcome:
+    """Decide how a wait ended from the library's result code, or raise its error."""
+    if code == OPSTATUS_OK:
+        if result is None:
+            raise InternalError("libopstatus reported success but returned no wait result")
+        return wait_outcome(parse_wait_info(result).outcome, "wait.outcome")
+    if code == OPSTATUS_ECANCELLED:
+        return WaitOutcome.CANCELLED
+    # OPSTATUS_ETIMEOUT without a result means either that the deadline
+    # passed during the first poll or that a poll's own request timed out
+    # earlier. Only the first is the wait's timeout.
+    if code == OPSTATUS_ETIMEOUT and (
+        result is not None or time.monotonic() - started >= timeout - _CLOCK_SLACK_SECONDS
+    ):
+        return WaitOutcome.TIMEOUT
+    if error is None:
+        raise InternalError(f"libopstatus returned result code {code} without an error")
+    raise error
+
+
 def _forward_log(level: int, message: bytes | None, payload: int | None) -> None:
     # Runs on the thread that made the request, inside the C call. The
     # opstatus_log_level values are the logging levels.
@@ -117,7 +185,9 @@ class Client:
     The arguments are the settings of ``opstatus_client_new()`` in
     ``opstatus.h``, under the same names. Arguments left at None are not
     sent, so the library takes the setting from its environment variable,
-    such as F5XC_API_URL, or uses its default. Times are in milliseconds.
+    such as F5XC_API_URL, or uses its default. Times of these settings are
+    in milliseconds, while the arguments of :meth:`wait` and
+    :meth:`wait_many` are in seconds.
 
     Args:
         api_url: A tenant name such as ``"acme"``, or the tenant's API URL
@@ -168,7 +238,8 @@ class Client:
     with the same levels: DEBUG for every request, WARNING for retries.
 
     One client may be used from many threads at once. :meth:`close` waits
-    until calls running on other threads return, then frees the client.
+    until calls running on other threads return, then frees the client, so
+    call :meth:`cancel` first to end long waits.
     """
 
     _handle: int | None
@@ -280,15 +351,17 @@ class Client:
         return self._handle is None
 
     def get_status(
-        self, namespace: str, name: str, service_op_id: int
+        self, namespace: str, name: str, service_op_id: int, *, kind: str | None = None
     ) -> ServiceOperationStatus:
         """Fetch the status of a service operation on a load balancer.
 
         Args:
             namespace: The namespace, such as ``"default"``.
-            name: The name of the load balancer, whose kind is the client's
-                ``resource_kind`` setting.
+            name: The name of the load balancer.
             service_op_id: The operation id. Must not be negative.
+            kind: ``"http_loadbalancer"`` or ``"cdn_loadbalancer"``, the
+                kind of the load balancer. None means the client's
+                ``resource_kind`` setting.
 
         Raises:
             InvalidArgumentError: An argument is invalid. Nothing was sent.
@@ -299,6 +372,11 @@ class Client:
         namespace_bytes = _encode_text_argument("namespace", namespace)
         name_bytes = _encode_text_argument("name", name)
         op_id = _check_op_id(service_op_id)
+        if kind is not None:
+            # opstatus_get_status() has no kind argument, but the JSON
+            # request has one.
+            ref = OperationRef(namespace, name, op_id, check_text("kind", kind))
+            return parse_status(self.get_status_json(ref.to_request()))
 
         def call(out: Any, handle: ctypes.c_void_p) -> object:
             return _ffi.lib.opstatus_get_status(
@@ -310,27 +388,423 @@ class Client:
     def get_status_json(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """Fetch the status of a service operation with JSON in and out.
 
-        ``request`` contains ``"namespace"``, ``"name"`` and
-        ``"service_op_id"`` (an int or a decimal string). The result is the
-        decoded JSON of ``opstatus_get_status_json()``: the server's
-        response with a ``"summary"`` object added.
+        ``request`` contains ``"namespace"``, ``"name"``,
+        ``"service_op_id"`` (an int or a decimal string) and optionally
+        ``"kind"``. The result is the decoded JSON of
+        ``opstatus_get_status_json()``: the server's response with a
+        ``"summary"`` object added.
 
         Raises the same errors as :meth:`get_status`.
         """
-        try:
-            request_text = json.dumps(request, allow_nan=False)
-        except ValueError:
-            raise InvalidArgumentError(
-                "invalid request: NaN and infinity are not valid JSON"
-            ) from None
-        request_bytes = request_text.encode("utf-8")
+        return self._call_json(_ffi.lib.opstatus_get_status_json, request)
+
+    def _call_json(
+        self, function: Callable[..., object], request: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        request_bytes = _request_bytes(request)
 
         def call(out: Any, handle: ctypes.c_void_p) -> object:
-            return _ffi.lib.opstatus_get_status_json(out, handle, request_bytes)
+            return function(out, handle, request_bytes)
 
         return _decode_result(self._call(call))
 
-    def _call(self, function: _StatusCall) -> bytes:
+    def purge(
+        self,
+        namespace: str,
+        name: str,
+        *,
+        url: str | None = None,
+        pattern: str | None = None,
+        hostname: str | None = None,
+        purge_all: bool = False,
+        hard: bool | None = None,
+        soft: bool | None = None,
+        kind: str | None = None,
+    ) -> int:
+        """Start a cache purge on a load balancer and return its operation id.
+
+        Pass the id to :meth:`get_status` or :meth:`wait` to follow the
+        purge on every site.
+
+        Args:
+            namespace: The namespace, such as ``"default"``.
+            name: The name of the load balancer.
+            url: Purge one cached path, starting with ``/``, such as
+                ``"/images/logo.png"``.
+            pattern: Purge the paths matching a PCRE regular expression of
+                1 to 256 characters.
+            hostname: Purge everything cached for a domain name, such as
+                ``"www.example.com"`` or ``"*.example.com"``.
+            purge_all: True to purge the whole cache of the load balancer.
+            hard: True to remove the content from the cache.
+            soft: True to mark the content expired, so that the next request
+                revalidates it with the origin.
+            kind: ``"http_loadbalancer"`` or ``"cdn_loadbalancer"``. None
+                means the client's ``resource_kind`` setting.
+
+        Exactly one of ``url``, ``pattern``, ``hostname`` and ``purge_all``,
+        and exactly one of ``hard`` and ``soft`` must be set.
+
+        Raises:
+            InvalidArgumentError: The target or mode is missing or given
+                twice, or the library rejected a value, such as a URL
+                without a leading slash. Nothing was sent.
+            OpStatusError: A subclass for each failure of the request. The
+                library resends a purge only when the server certainly did
+                not act on it, so after other failures the purge may or may
+                not have started; :meth:`list_operations` shows it.
+            ClientClosedError: The client is closed.
+        """
+        request = purge_request(
+            namespace,
+            name,
+            url=url,
+            pattern=pattern,
+            hostname=hostname,
+            purge_all=purge_all,
+            hard=hard,
+            soft=soft,
+            kind=kind,
+        )
+        result = self._call_json(_ffi.lib.opstatus_purge_json, request)
+        purge_request_id = result.get("purge_request_id")
+        if isinstance(purge_request_id, bool) or not isinstance(purge_request_id, int):
+            raise InternalError(
+                "libopstatus returned a purge result without an integer "
+                f"purge_request_id: {purge_request_id!r}"
+            )
+        return purge_request_id
+
+    def list_operations(
+        self,
+        namespace: str,
+        name: str | None = None,
+        *,
+        lastn: int | None = None,
+        start: datetime | float | str | None = None,
+        finish: datetime | float | str | None = None,
+        kind: str | None = None,
+    ) -> list[OperationRecord]:
+        """List recent service operations, newest first.
+
+        Args:
+            namespace: The namespace, such as ``"default"``.
+            name: The load balancer. None lists the operations of every load
+                balancer of the kind in the namespace.
+            lastn: List the ``lastn`` newest operations (1 or more).
+            start: List the operations created at or after this time.
+            finish: With ``start``, the end of the time range, included.
+                Defaults to the current time.
+            kind: ``"http_loadbalancer"`` or ``"cdn_loadbalancer"``. None
+                means the client's ``resource_kind`` setting.
+
+        Exactly one of ``lastn`` and ``start`` must be set. A time is a
+        timezone-aware datetime, a unix time in seconds as an int or float,
+        or a str that the library accepts: an RFC 3339 time such as
+        ``"2019-09-23T12:32:11.733Z"`` or a unix timestamp.
+
+        When the server sends only part of the list (error code EPARTIAL),
+        the records it sent are returned and a warning is logged.
+
+        Raises:
+            InvalidArgumentError: The selection is missing or given twice, a
+                datetime is naive, or the library rejected a value. Nothing
+                was sent.
+            OpStatusError: A subclass for each failure of the request.
+            ClientClosedError: The client is closed.
+        """
+        request = list_request(
+            namespace,
+            name,
+            lastn=lastn,
+            start=start,
+            finish=finish,
+            kind=kind,
+            now=datetime.now(timezone.utc),
+        )
+        result = self._call_json(_ffi.lib.opstatus_list_json, request)
+        error = result.get("error")
+        if isinstance(error, Mapping) and error.get("code") == "EPARTIAL":
+            _logger.warning(
+                "the server returned part of the operation list of namespace %r "
+                "(EPARTIAL): %s",
+                namespace,
+                error.get("message") or "no message",
+            )
+        return parse_records(result)
+
+    def get_status_many(
+        self,
+        requests: Iterable[OperationRef | tuple[Any, ...] | Mapping[str, Any]],
+        max_connections: int | None = None,
+    ) -> list[StatusOutcome]:
+        """Fetch the status of many operations at once.
+
+        The requests run in parallel over at most ``max_connections``
+        connections (1 to 256; None means the library default, 8), each
+        with the retries of :meth:`get_status`.
+
+        Args:
+            requests: The operations, each an :class:`OperationRef`, a tuple
+                ``(namespace, name, service_op_id)`` or ``(namespace, name,
+                service_op_id, kind)``, or a mapping with those keys.
+            max_connections: Maximum number of connections in use at once.
+
+        Returns:
+            One :class:`StatusOutcome` per request, in the same order. An
+            invalid or unknown operation gives an outcome with ``error``
+            set, such as NotFoundError, and does not fail the others.
+
+        Raises:
+            TypeError: An entry is not one of the accepted forms.
+            InvalidArgumentError: ``max_connections`` is out of range.
+            OpStatusError: The call as a whole failed, for example because
+                it was cancelled.
+            ClientClosedError: The client is closed.
+        """
+        refs = [operation_ref(value) for value in requests]
+        request: dict[str, Any] = {"operations": [ref.to_request() for ref in refs]}
+        if max_connections is not None:
+            request["max_connections"] = max_connections
+        result = self._call_json(_ffi.lib.opstatus_get_status_many_json, request)
+        return parse_status_outcomes(result, refs)
+
+    def wait(
+        self,
+        namespace: str,
+        name: str,
+        service_op_id: int,
+        *,
+        kind: str | None = None,
+        initial_delay: float = 1.0,
+        growth: float = 1.5,
+        max_delay: float = 15.0,
+        timeout: float = 600.0,
+        success_statuses: Iterable[str] | None = None,
+        failure_statuses: Iterable[str] | None = None,
+        stop_on_failure: bool = True,
+        expected_sites: int | None = None,
+        settle: float = 0.0,
+        progress: Callable[[ServiceOperationStatus, WaitProgress], bool | None]
+        | None = None,
+    ) -> WaitResult:
+        """Poll an operation until it has finished on every site.
+
+        The first poll is sent at once. The delay before each later poll
+        starts at ``initial_delay`` and grows by ``growth`` up to
+        ``max_delay``. The thread sleeps between polls.
+
+        The operation has succeeded when at least one site (or
+        ``expected_sites``) has reported, every reported site succeeded,
+        and two polls in a row, at least ``settle`` seconds apart, show the
+        same sites. It has failed as soon as a site failed, or, with
+        ``stop_on_failure`` False, once a site failed and none is pending.
+
+        A timeout or a cancellation does not raise: the result then has
+        outcome TIMEOUT or CANCELLED and the last status read, so that the
+        caller sees how far the operation got without handling an
+        exception.
+
+        Args:
+            namespace: The namespace, such as ``"default"``.
+            name: The name of the load balancer.
+            service_op_id: The operation id, such as the result of
+                :meth:`purge`.
+            kind: ``"http_loadbalancer"`` or ``"cdn_loadbalancer"``. None
+                means the client's ``resource_kind`` setting.
+            initial_delay: Delay before the second poll, in seconds.
+            growth: Factor by which the delay grows after each poll, 1 to 10.
+            max_delay: Maximum delay between polls, in seconds.
+            timeout: Time allowed for the whole wait, in seconds.
+            success_statuses: Status words of a site that succeeded, for
+                this wait in place of the client's.
+            failure_statuses: Status words of a site that failed.
+            stop_on_failure: False to go on polling after a site failed,
+                until no site is pending, so that the result shows every
+                site's final status.
+            expected_sites: Number of sites that must have reported before
+                the operation counts as finished.
+            settle: Time in seconds for which the set of succeeded sites must
+                stay unchanged, for sites that report late.
+            progress: Called after every poll, on the calling thread, with
+                the status and a :class:`WaitProgress`. Returning False
+                cancels the wait. An exception raised in it cancels the wait
+                and is raised again by ``wait()``. It must not close the
+                client.
+
+        Raises:
+            InvalidArgumentError: An argument is invalid. Nothing was sent.
+            OpStatusError: A poll failed, for example NotFoundError for an
+                unknown id or AuthenticationError.
+            ClientClosedError: The client is closed.
+            BaseException: Whatever ``progress`` raised.
+        """
+        ref = OperationRef(
+            check_text("namespace", namespace),
+            check_text("name", name),
+            _check_op_id(service_op_id),
+            None if kind is None else check_text("kind", kind),
+        )
+        request = {
+            **ref.to_request(),
+            **wait_options(
+                initial_delay=initial_delay,
+                growth=growth,
+                max_delay=max_delay,
+                timeout=timeout,
+                success_statuses=success_statuses,
+                failure_statuses=failure_statuses,
+                stop_on_failure=stop_on_failure,
+                expected_sites=expected_sites,
+                settle=settle,
+            ),
+        }
+        relay = None
+        if progress is not None:
+            callback = progress
+
+            def forward(snapshot: tuple[ServiceOperationStatus, WaitProgress]) -> bool | None:
+                return callback(*snapshot)
+
+            relay = ProgressRelay(_status_snapshot, forward)
+
+        started = time.monotonic()
+        code, result, error = self._call_wait(_ffi.lib.opstatus_wait_json, request, relay)
+        outcome = _wait_end(code, result, error, started, timeout)
+        if result is None:
+            return WaitResult(None, outcome, 0, time.monotonic() - started)
+        status, info = _status_snapshot(result)
+        return WaitResult(status, outcome, info.polls, info.elapsed)
+
+    def wait_many(
+        self,
+        refs: Iterable[OperationRef | tuple[Any, ...] | Mapping[str, Any]],
+        *,
+        max_connections: int | None = None,
+        initial_delay: float = 1.0,
+        growth: float = 1.5,
+        max_delay: float = 15.0,
+        timeout: float = 600.0,
+        success_statuses: Iterable[str] | None = None,
+        failure_statuses: Iterable[str] | None = None,
+        stop_on_failure: bool = True,
+        expected_sites: int | None = None,
+        settle: float = 0.0,
+        progress: Callable[[WaitManyResult], bool | None] | None = None,
+    ) -> WaitManyResult:
+        """Poll many operations until each has finished.
+
+        Every round polls the unfinished operations at once, over at most
+        ``max_connections`` connections, then sleeps for the next delay.
+        Each operation follows the rules of :meth:`wait` on its own, with
+        the same options. An operation whose status cannot be read, such as
+        an unknown id, ends with outcome ERROR and its error, and the others
+        go on.
+
+        Like :meth:`wait`, a timeout or a cancellation does not raise: the
+        result has outcome TIMEOUT or CANCELLED, and each operation keeps
+        its last status with outcome PENDING when it had not finished.
+
+        Args:
+            refs: The operations, in the forms that
+                :meth:`get_status_many` accepts.
+            max_connections: Maximum number of connections in use at once,
+                1 to 256. None means the library default, 8.
+            progress: Called after every round, on the calling thread, with
+                a :class:`WaitManyResult` snapshot whose outcome is PENDING
+                while operations remain. Returning False cancels the wait,
+                and an exception raised in it cancels the wait and is raised
+                again by ``wait_many()``.
+
+            The other arguments are those of :meth:`wait`, with times in
+            seconds.
+
+        Returns:
+            A :class:`WaitManyResult` with one entry per operation, in the
+            order given, and the overall outcome: SUCCEEDED only when every
+            operation succeeded, else FAILED, TIMEOUT or CANCELLED.
+
+        Raises:
+            TypeError: An entry is not one of the accepted forms.
+            InvalidArgumentError: An option is invalid. Nothing was sent.
+            OpStatusError: A round failed as a whole.
+            ClientClosedError: The client is closed.
+            BaseException: Whatever ``progress`` raised.
+        """
+        operations = [operation_ref(value) for value in refs]
+        request: dict[str, Any] = {
+            "operations": [ref.to_request() for ref in operations],
+            **wait_options(
+                initial_delay=initial_delay,
+                growth=growth,
+                max_delay=max_delay,
+                timeout=timeout,
+                success_statuses=success_statuses,
+                failure_statuses=failure_statuses,
+                stop_on_failure=stop_on_failure,
+                expected_sites=expected_sites,
+                settle=settle,
+            ),
+        }
+        if max_connections is not None:
+            request["max_connections"] = max_connections
+
+        def snapshot(data: dict[str, Any]) -> WaitManyResult:
+            return parse_wait_many(data, operations)
+
+        relay = None if progress is None else ProgressRelay(snapshot, progress)
+        started = time.monotonic()
+        code, result, error = self._call_wait(
+            _ffi.lib.opstatus_wait_many_json, request, relay
+        )
+        outcome = _wait_end(code, result, error, started, timeout)
+        if result is None:
+            # The library hands over a result for every outcome of
+            # wait_many, except when memory runs out.
+            raise error or InternalError("libopstatus returned no wait_many result")
+        return parse_wait_many(result, operations, outcome)
+
+    def _call_wait(
+        self,
+        function: Callable[..., int],
+        request: Mapping[str, Any],
+        relay: ProgressRelay[Any] | None,
+    ) -> tuple[int, dict[str, Any] | None, OpStatusError | None]:
+        request_bytes = _request_bytes(request)
+        with self._borrowed_handle() as handle:
+            out = ctypes.c_void_p()
+            code = function(
+                ctypes.byref(out),
+                handle,
+                request_bytes,
+                _ffi.NO_PROGRESS if relay is None else relay.function,
+                None,
+            )
+            # Read before any other opstatus call on this thread, which
+            # would replace the thread's last error.
+            error = None if code == OPSTATUS_OK else _ffi.last_error(code)
+            text = _ffi.take_optional_string(out)
+        if relay is not None:
+            relay.raise_callback_error()
+        return code, None if text is None else _decode_result(text), error
+
+    def cancel(self) -> None:
+        """Cancel every call in progress on this client, from any thread.
+
+        Waits, retry delays and transfers stop within about 100 ms. A
+        cancelled :meth:`wait` or :meth:`wait_many` returns with outcome
+        CANCELLED, and other calls raise CancelledError. Calls that start
+        after cancel() are not affected. Cancelling a closed client does
+        nothing.
+        """
+        try:
+            with self._borrowed_handle() as handle:
+                _ffi.lib.opstatus_client_cancel(handle)
+        except ClientClosedError:
+            return
+
+    @contextlib.contextmanager
+    def _borrowed_handle(self) -> Iterator[ctypes.c_void_p]:
         # The lock guards only the counter, so calls run in parallel. close()
         # waits for the counter to reach zero before it frees the client.
         with self._lock:
@@ -341,14 +815,18 @@ class Client:
                 )
             self._calls_in_progress += 1
         try:
-            out = ctypes.c_void_p()
-            function(ctypes.byref(out), ctypes.c_void_p(handle))
-            return _ffi.take_string(out)
+            yield ctypes.c_void_p(handle)
         finally:
             with self._lock:
                 self._calls_in_progress -= 1
                 if self._calls_in_progress == 0:
                     self._idle.notify_all()
+
+    def _call(self, function: _StatusCall) -> bytes:
+        with self._borrowed_handle() as handle:
+            out = ctypes.c_void_p()
+            function(ctypes.byref(out), handle)
+            return _ffi.take_string(out)
 
     def close(self) -> None:
         """Free the client and close its connections.

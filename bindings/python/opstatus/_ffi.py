@@ -171,16 +171,35 @@ def take_string(pointer: ctypes.c_void_p) -> bytes:
         lib.opstatus_free(pointer.value)
 
 
+def take_optional_string(pointer: ctypes.c_void_p) -> bytes | None:
+    """Copy and free a string that the library may have handed over, or return None."""
+    if not pointer.value:
+        return None
+    return take_string(pointer)
+
+
 _VOID_P_P = ctypes.POINTER(ctypes.c_void_p)
 
 # opstatus_log_fn: void (*)(opstatus_log_level level, const char *message,
 # void *payload). The level enum has the size of a C int.
 LogCallback = ctypes.CFUNCTYPE(None, ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)
 
+# opstatus_progress_fn: int (*)(const char *progress_json, void *payload).
+# A non-zero return value cancels the wait.
+ProgressCallback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_char_p, ctypes.c_void_p)
+
+# A NULL progress function. ctypes rejects None for a CFUNCTYPE argument,
+# but a CFUNCTYPE instance created without arguments is a NULL pointer.
+NO_PROGRESS = ProgressCallback()
+
+# opstatus_progress_value_fn: int (*)(const json_t *progress, void *payload),
+# with the json_t pointer as an opaque c_void_p.
+ProgressValueCallback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p)
+
 # Every function of opstatus.h as (name, argument types, result type, errcheck).
 # Strings that the caller must free are c_void_p, so that ctypes does not
 # convert them to bytes and lose the pointer that opstatus_free() needs.
-# json_t pointers of opstatus_get_status_value() are opaque c_void_p values.
+# json_t pointers of the *_value functions are opaque c_void_p values.
 _FUNCTIONS: list[tuple[str, list[Any], Any, Any]] = [
     ("opstatus_version", [], ctypes.c_char_p, None),
     ("opstatus_version_number", [], ctypes.c_uint, None),
@@ -216,6 +235,87 @@ _FUNCTIONS: list[tuple[str, list[Any], Any, Any]] = [
     (
         "opstatus_get_status",
         [_VOID_P_P, ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_int64],
+        ctypes.c_int,
+        _raise_on_failure,
+    ),
+    (
+        "opstatus_purge_json",
+        [_VOID_P_P, ctypes.c_void_p, ctypes.c_char_p],
+        ctypes.c_int,
+        _raise_on_failure,
+    ),
+    (
+        "opstatus_purge_value",
+        [_VOID_P_P, ctypes.c_void_p, ctypes.c_void_p],
+        ctypes.c_int,
+        _raise_on_failure,
+    ),
+    (
+        "opstatus_list_json",
+        [_VOID_P_P, ctypes.c_void_p, ctypes.c_char_p],
+        ctypes.c_int,
+        _raise_on_failure,
+    ),
+    (
+        "opstatus_list_value",
+        [_VOID_P_P, ctypes.c_void_p, ctypes.c_void_p],
+        ctypes.c_int,
+        _raise_on_failure,
+    ),
+    (
+        "opstatus_get_status_many_json",
+        [_VOID_P_P, ctypes.c_void_p, ctypes.c_char_p],
+        ctypes.c_int,
+        _raise_on_failure,
+    ),
+    (
+        "opstatus_get_status_many_value",
+        [_VOID_P_P, ctypes.c_void_p, ctypes.c_void_p],
+        ctypes.c_int,
+        _raise_on_failure,
+    ),
+    # The wait functions have no errcheck, because they also hand over a
+    # result with OPSTATUS_ETIMEOUT and OPSTATUS_ECANCELLED. Their callers
+    # read opstatus_last_error() themselves.
+    (
+        "opstatus_wait_json",
+        [_VOID_P_P, ctypes.c_void_p, ctypes.c_char_p, ProgressCallback, ctypes.c_void_p],
+        ctypes.c_int,
+        None,
+    ),
+    (
+        "opstatus_wait_value",
+        [
+            _VOID_P_P,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
+            ProgressValueCallback,
+            ctypes.c_void_p,
+        ],
+        ctypes.c_int,
+        None,
+    ),
+    (
+        "opstatus_wait_many_json",
+        [_VOID_P_P, ctypes.c_void_p, ctypes.c_char_p, ProgressCallback, ctypes.c_void_p],
+        ctypes.c_int,
+        None,
+    ),
+    (
+        "opstatus_wait_many_value",
+        [
+            _VOID_P_P,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
+            ProgressValueCallback,
+            ctypes.c_void_p,
+        ],
+        ctypes.c_int,
+        None,
+    ),
+    (
+        "opstatus_client_cancel",
+        [ctypes.c_void_p],
         ctypes.c_int,
         _raise_on_failure,
     ),

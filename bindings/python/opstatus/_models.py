@@ -61,15 +61,17 @@ class PurgeDetails:
 class OperationItem:
     """Status of the operation on one site, as the server reported it.
 
-    ``status`` is the server's status word, such as ``"success"``. Whether
-    the site counts as succeeded, failed or pending depends on the client's
-    ``success_statuses`` and ``failure_statuses``, and only the totals of
-    that classification are in :class:`StatusSummary`.
+    ``status`` is the server's status word, such as ``"success"``.
+    ``state`` is the library's classification of that word by the client's
+    ``success_statuses`` and ``failure_statuses``, the same that
+    :class:`StatusSummary` counts. It is None only for a result of a
+    library that does not classify sites.
     """
 
     service_op_id: int | None
     status: str | None
     purge: PurgeDetails | None
+    state: OperationState | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,12 +240,22 @@ def _parse_item(data: Any, field: str) -> OperationItem:
     if not isinstance(data, Mapping):
         raise _invalid(field, data, "an object")
     op_id = data.get("service_op_id")
+    state_text = data.get("state")
+    state = None
+    if state_text is not None:
+        try:
+            state = OperationState(state_text)
+        except ValueError:
+            raise _invalid(
+                f"{field}.state", state_text, "succeeded, failed or pending"
+            ) from None
     return OperationItem(
         service_op_id=None
         if op_id is None
         else _integer(op_id, f"{field}.service_op_id"),
         status=_optional_str(data, "status", f"{field}.status"),
         purge=_parse_purge(data.get("purge"), f"{field}.purge"),
+        state=state,
     )
 
 

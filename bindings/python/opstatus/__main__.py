@@ -1,0 +1,9 @@
+"""Run the ``opstatus`` command: ``python -m opstatus --help``."""
+
+from __future__ import annotations
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
