@@ -160,13 +160,24 @@ uninstall:
 test-install: build
 	Tests/Install/test-install
 
+# Shows the status of the emulator's seeded operation from C and Python,
+# then purges a URL and waits with progress until every site has finished,
+# again from C (opstatus-purge) and from Python (the opstatus command).
 demo: examples
-	@$(WITH_EMULATOR) -- sh -c '\
+	@$(WITH_EMULATOR) --op-duration 4 -- sh -c '\
+	  set -e; \
 	  echo "== C: $(BUILD)/opstatus-status demo shop-frontend 101"; \
-	  $(BUILD)/opstatus-status demo shop-frontend 101 || exit 1; \
+	  $(BUILD)/opstatus-status demo shop-frontend 101; \
 	  echo; \
 	  echo "== Python: bindings/python/examples/status.py demo shop-frontend 101"; \
-	  $(PYTHON) bindings/python/examples/status.py demo shop-frontend 101'
+	  $(PYTHON) bindings/python/examples/status.py demo shop-frontend 101; \
+	  echo; \
+	  echo "== C: $(BUILD)/opstatus-purge demo shop-frontend /images/logo.png"; \
+	  $(BUILD)/opstatus-purge demo shop-frontend /images/logo.png; \
+	  echo; \
+	  echo "== Python: opstatus purge --namespace demo --name shop-frontend --url /index.html --hard --wait"; \
+	  PYTHONPATH=bindings/python $(PYTHON) -m opstatus purge --namespace demo \
+	    --name shop-frontend --url /index.html --hard --wait'
 
 clean:
 	rm -rf $(BUILD) .build
