@@ -34,14 +34,14 @@ C_FLAGS := -std=c99 -Wall -Wextra -pedantic -O2 -g -Iinclude
 C_LIBS := -L$(BUILD) -lopstatus -ljansson -lcurl -lpthread -Wl,-rpath,'$$ORIGIN'
 
 APT_PACKAGES := libjansson-dev libcurl4-openssl-dev pkg-config openssl valgrind
-PIP_MODULES := pytest
+PIP_MODULES := pytest wheel
 
 WITH_EMULATOR := Tests/Emulator/with-emulator
 # .valgrindrc adds the suppression of one Swift runtime report.
 VALGRIND := valgrind --quiet --leak-check=full --error-exitcode=1
 
 .PHONY: all deps build examples test test-swift test-c test-python test-emulator \
-	test-header test-install demo check-symbols install uninstall wheel clean
+	test-header test-install test-wheel demo check-symbols install uninstall wheel clean
 
 all: build
 
@@ -97,7 +97,8 @@ $(BUILD)/test_capi: bindings/c/tests/test_capi.c include/opstatus.h $(BUILD)/lib
 $(BUILD)/test_resilience: bindings/c/tests/test_resilience.c include/opstatus.h $(BUILD)/libopstatus.so
 	$(CC) $(C_FLAGS) -o $@ $< $(C_LIBS)
 
-test: build examples test-header test-swift test-c test-python test-emulator test-install
+test: build examples test-header test-swift test-c test-python test-emulator test-install \
+	test-wheel
 
 test-swift: deps
 	$(SWIFT) test
@@ -153,6 +154,24 @@ uninstall:
 	  $(DESTDIR)$(LIBDIR)/libopstatus.so $(DESTDIR)$(INCLUDEDIR)/opstatus.h \
 	  $(DESTDIR)$(PKGCONFIGDIR)/opstatus.pc
 	@if [ -z "$(DESTDIR)" ] && command -v ldconfig >/dev/null; then ldconfig; fi
+
+# Builds build/dist/opstatus-VERSION-py3-none-PLATFORM.whl with the library
+# inside, from a copy of bindings/python so that the checkout stays clean.
+wheel: build
+	rm -rf $(BUILD)/wheel-src $(BUILD)/dist
+	mkdir -p $(BUILD)/wheel-src
+	cp -r bindings/python/opstatus bindings/python/pyproject.toml bindings/python/setup.py \
+	  bindings/python/README.md $(BUILD)/wheel-src/
+	find $(BUILD)/wheel-src -name __pycache__ -prune -exec rm -rf {} +
+	cp $(BUILD)/libopstatus.so $(BUILD)/wheel-src/opstatus/$(SONAME)
+	cd $(BUILD)/wheel-src && $(PYTHON) -m pip wheel --quiet --no-deps --no-build-isolation \
+	  -w $(CURDIR)/$(BUILD)/dist .
+	@ls $(BUILD)/dist/*.whl
+
+# Installs the wheel into a fresh virtual environment and runs the opstatus
+# command and the README's Python quick start against the emulator.
+test-wheel: wheel
+	Tests/Install/test-wheel
 
 # Installs into a temporary DESTDIR, builds a program outside the tree with
 # pkg-config alone, runs it against the emulator, and checks that uninstall

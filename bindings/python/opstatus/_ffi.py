@@ -5,9 +5,11 @@ The library is searched in this order:
 1. the path in the environment variable ``OPSTATUS_LIBRARY``. When it is
    set, no other place is tried, so that a wrong setting fails instead of
    silently loading another copy;
-2. ``build/libopstatus.so`` of the checkout that contains this package,
+2. ``libopstatus.so.0`` inside this package, which a wheel built by
+   ``make wheel`` contains;
+3. ``build/libopstatus.so`` of the checkout that contains this package,
    which ``make build`` at the repository top creates;
-3. the installed soname ``libopstatus.so.0``, found by the dynamic loader.
+4. the installed soname ``libopstatus.so.0``, found by the dynamic loader.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ MINIMUM_MINOR = 1
 
 LIBRARY_ENV = "OPSTATUS_LIBRARY"
 SONAME = "libopstatus.so.0"
+# The copy that a wheel built by "make wheel" carries next to this file.
+PACKAGED_LIBRARY = Path(__file__).resolve().parent / SONAME
 # bindings/python/opstatus/_ffi.py -> <repository>/build/libopstatus.so
 BUILD_TREE_LIBRARY = Path(__file__).resolve().parents[3] / "build" / "libopstatus.so"
 
@@ -56,7 +60,8 @@ def _candidate_paths() -> list[str]:
     configured = os.environ.get(LIBRARY_ENV, "")
     if configured:
         return [configured]
-    return [str(BUILD_TREE_LIBRARY), SONAME]
+    candidates = [str(path) for path in (PACKAGED_LIBRARY, BUILD_TREE_LIBRARY) if path.exists()]
+    return candidates + [SONAME]
 
 
 def _open_library() -> tuple[ctypes.CDLL, str]:
