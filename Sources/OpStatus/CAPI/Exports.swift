@@ -85,7 +85,7 @@ public func opstatusGetStatusJSON(
     let client = try clientFromHandle(client)
     let document = try parseCallerJSON(requestJSON, field: "request_json")
     let request = try StatusRequest(json: document.root)
-    out.pointee = try dumpAndRelease(try client.getStatusResult(request))
+    out.pointee = try client.getStatusResult(request).checkedText()
   }
 }
 
@@ -102,7 +102,7 @@ public func opstatusGetStatusValue(
     }
     // jansson's getters take non-const pointers but do not modify.
     let parsed = try StatusRequest(json: UnsafeMutablePointer(mutating: request))
-    out.pointee = try client.getStatusResult(parsed)
+    out.pointee = try client.getStatusResult(parsed).checkedValue()
   }
 }
 
@@ -118,27 +118,14 @@ public func opstatusGetStatus(
       namespace: try stringFromCaller(namespace, field: "ns"),
       name: try stringFromCaller(name, field: "name"),
       serviceOperationID: serviceOperationID)
-    out.pointee = try dumpAndRelease(try client.getStatusResult(request))
-  }
-}
-
-extension Client {
-  /// The status result as a new jansson value: the response plus summary.
-  func getStatusResult(_ request: StatusRequest) throws(OpStatusError) -> JSONPointer {
-    let (status, summary) = try withCall { (call) throws(OpStatusError) in
-      try getStatus(request, call: call)
-    }
-    guard let result = status.encodeResult(summary: summary) else {
-      throw OpStatusError(.outOfMemory, "could not build the result")
-    }
-    return result
+    out.pointee = try client.getStatusResult(request).checkedText()
   }
 }
 
 @c(opstatus_set_log_callback)
 public func opstatusSetLogCallback(
-  _ client: UnsafeMutablePointer<opstatus_client>?, _ level: opstatus_log_level, _ callback: opstatus_log_fn?,
-  _ payload: UnsafeMutableRawPointer?
+  _ client: UnsafeMutablePointer<opstatus_client>?, _ level: opstatus_log_level,
+  _ callback: opstatus_log_fn?, _ payload: UnsafeMutableRawPointer?
 ) -> opstatus_result {
   runExported { () throws(OpStatusError) in
     let client = try clientFromHandle(client)
@@ -147,5 +134,30 @@ public func opstatusSetLogCallback(
         "level is \(level.rawValue); use OPSTATUS_LOG_DEBUG, _INFO, _WARNING or _ERROR")
     }
     client.logger.set(level: parsed, callback: callback, payload: payload)
+  }
+}
+
+extension Client {
+  /// Gets a status with its own call context.
+  func getStatusResult(_ request: StatusRequest) throws(OpStatusError) -> StatusResult {
+    try withCall { (call) throws(OpStatusError) in try getStatus(request, call: call) }
+  }
+}
+
+extension StatusResult {
+  /// The result as a new jansson value, or ENOMEM.
+  func checkedValue() throws(OpStatusError) -> JSONPointer {
+    guard let result = value() else {
+      throw OpStatusError(.outOfMemory, "could not build the result")
+    }
+    return result
+  }
+
+  /// The result as JSON text from malloc, or ENOMEM.
+  func checkedText() throws(OpStatusError) -> UnsafeMutablePointer<CChar> {
+    guard let result = text() else {
+      throw OpStatusError(.outOfMemory, "could not build the result")
+    }
+    return result
   }
 }

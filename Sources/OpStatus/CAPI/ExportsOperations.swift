@@ -279,8 +279,8 @@ extension Client {
     var succeeded = entries.map { _ in false }
     for (position, index) in valid.enumerated() {
       switch outcomes[position] {
-      case .success(let (status, summary)):
-        values[index] = status.encodeResult(summary: summary)
+      case .success(let status):
+        values[index] = status.value()
         succeeded[index] = true
       case .failure(let error):
         values[index] = errorJSON(error)

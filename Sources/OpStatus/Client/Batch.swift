@@ -14,7 +14,7 @@ extension Client {
   /// same order; each is a status result or an error.
   func getStatusMany(_ requests: [StatusRequest], maxConnections: Int, call: Sleeper,
                      classifier: StatusClassifier? = nil, deadline: Int64? = nil)
-    throws(OpStatusError) -> [Result<(ServiceOperationStatus, StatusSummary), OpStatusError>]
+    throws(OpStatusError) -> [Result<StatusResult, OpStatusError>]
   {
     var batch: [BatchRequest] = []
     batch.reserveCapacity(requests.count)
@@ -23,7 +23,7 @@ extension Client {
       batch.append(BatchRequest(path: path, body: try request.encodeBody()))
     }
 
-    var results: [Result<(ServiceOperationStatus, StatusSummary), OpStatusError>] =
+    var results: [Result<StatusResult, OpStatusError>] =
       Array(repeating: .failure(OpStatusError(.internalError, "no result")), count: requests.count)
     let classifier = classifier ?? configuration.classifier
     let transfer = MultiTransfer(
@@ -35,11 +35,7 @@ extension Client {
         results[index] = .failure(redactor.redact(error))
       case .success(let response):
         do throws(OpStatusError) {
-          let status = try decodeResponse(response, path: path) { (json) throws(JSONDecodingError) in
-            try ServiceOperationStatus(json: json)
-          }
-          try checkAPIError(status.error, path: path)
-          results[index] = .success((status, StatusSummary(items: status.items ?? [], classifier: classifier)))
+          results[index] = .success(try decodeStatusResponse(response, path: path, classifier: classifier))
         } catch {
           results[index] = .failure(redactor.redact(error))
         }
@@ -81,7 +77,7 @@ extension Client {
       }
       polls += 1
 
-      let results: [Result<(ServiceOperationStatus, StatusSummary), OpStatusError>]
+      let results: [Result<StatusResult, OpStatusError>]
       do {
         results = try getStatusMany(
           active.compactMap { entries[$0].request }, maxConnections: maxConnections, call: call,
@@ -95,9 +91,9 @@ extension Client {
       for (position, index) in active.enumerated() {
         let value: JSONPointer?
         switch results[position] {
-        case .success(let (status, summary)):
-          outcomes[index] = trackers[index].update(status, summary, now: now)
-          value = status.encodeResult(summary: summary)
+        case .success(let status):
+          outcomes[index] = trackers[index].update(status.summary, sites: status.sortedSites, now: now)
+          value = status.value()
         case .failure(let error):
           if error.code == .cancelled {
             return WaitResult(outcome: .cancelled, result: snapshot(.cancelled))

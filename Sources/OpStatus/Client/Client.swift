@@ -64,30 +64,19 @@ final class Client: @unchecked Sendable {
     return "/api/cdn/namespaces/\(percentEncodePathSegment(namespace))/\(kind.rawValue)/\(suffix)"
   }
 
-  /// Gets the status of an operation and returns the decoded response with
-  /// its summary.
-  func getStatus(_ request: StatusRequest, call: Sleeper, deadline: Int64? = nil)
-    throws(OpStatusError) -> (status: ServiceOperationStatus, summary: StatusSummary)
-  {
+  /// Gets the status of an operation: the checked response with its
+  /// summary, by `classifier` or else the client's status words.
+  func getStatus(
+    _ request: StatusRequest, call: Sleeper, deadline: Int64? = nil,
+    classifier: StatusClassifier? = nil
+  ) throws(OpStatusError) -> StatusResult {
     let path = path(namespace: request.namespace, kind: request.kind, "get-service-operation-status")
     let body = try request.encodeBody()
-
-    let status = try send(path: path, body: body, idempotent: true, call: call, deadline: deadline) {
-      (response) throws(OpStatusError) -> ServiceOperationStatus in
-      try decodeResponse(response, path: path) { (json) throws(JSONDecodingError) in
-        try ServiceOperationStatus(json: json)
-      }
+    let classifier = classifier ?? configuration.classifier
+    return try send(path: path, body: body, idempotent: true, call: call, deadline: deadline) {
+      (response) throws(OpStatusError) -> StatusResult in
+      try decodeStatusResponse(response, path: path, classifier: classifier)
     }
-    return try finishStatus(status, path: path)
-  }
-
-  /// Checks the API error of a decoded status and adds the summary.
-  func finishStatus(_ status: ServiceOperationStatus, path: String)
-    throws(OpStatusError) -> (status: ServiceOperationStatus, summary: StatusSummary)
-  {
-    try checkAPIError(status.error, path: path)
-    let summary = StatusSummary(items: status.items ?? [], classifier: configuration.classifier)
-    return (status, summary)
   }
 
   /// Starts a cache purge and returns the new operation's id. A purge is

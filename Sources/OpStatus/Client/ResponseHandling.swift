@@ -10,6 +10,19 @@ func decodeResponse<T>(
   _ response: HTTPResponse, path: String,
   _ decode: (JSONPointer) throws(JSONDecodingError) -> T
 ) throws(OpStatusError) -> T {
+  let document = try parseResponseDocument(response, path: path)
+  do {
+    return try decode(document.root)
+  } catch {
+    throw unexpectedResponse(error, response: response, path: path)
+  }
+}
+
+/// Parses a 2xx response body with jansson, or throws the error that the
+/// status, the content type or the text calls for.
+func parseResponseDocument(_ response: HTTPResponse, path: String) throws(OpStatusError)
+  -> JSONDocument
+{
   let status = response.status
   let body = response.sink.body
 
@@ -26,22 +39,38 @@ func decodeResponse<T>(
   }
 
   let parsed = body.withUnsafeBytes { JSONDocument.parse($0) }
-  let document: JSONDocument
   switch parsed {
   case .success(let value):
-    document = value
+    return value
   case .failure(let error):
     throw OpStatusError(
       .protocolError,
       "POST \(path): HTTP \(status) response is not valid JSON: \(error)", httpStatus: status)
   }
+}
 
+/// Parses and checks a status response and applies the API error rules.
+func decodeStatusResponse(_ response: HTTPResponse, path: String, classifier: StatusClassifier)
+  throws(OpStatusError) -> StatusResult
+{
+  let document = try parseResponseDocument(response, path: path)
+  let examination: StatusExamination
   do {
-    return try decode(document.root)
+    examination = try examineStatus(document.root, classifier: classifier)
   } catch {
-    throw OpStatusError(
-      .protocolError, "POST \(path): unexpected response: \(error)", httpStatus: status)
+    throw unexpectedResponse(error, response: response, path: path)
   }
+  try checkAPIError(examination.apiError, path: path)
+  let text = examination.isCanonical ? response.sink.body : nil
+  return StatusResult(document: document, examination: examination, text: text)
+}
+
+/// The error for a response of the wrong shape.
+func unexpectedResponse(_ error: JSONDecodingError, response: HTTPResponse, path: String)
+  -> OpStatusError
+{
+  OpStatusError(
+    .protocolError, "POST \(path): unexpected response: \(error)", httpStatus: response.status)
 }
 
 /// The error for an HTTP status outside 2xx, with the start of the body.

@@ -124,9 +124,9 @@ struct WaitTracker {
     self.options = options
   }
 
-  mutating func update(_ status: ServiceOperationStatus, _ summary: StatusSummary, now: Int64)
-    -> WaitOutcome
-  {
+  /// Takes one poll's summary; `sites` gives the sorted sites of the poll
+  /// and is called only when every site succeeded.
+  mutating func update(_ summary: StatusSummary, sites: () -> [String], now: Int64) -> WaitOutcome {
     if summary.failed > 0 {
       succeededSites = nil
       return options.stopOnFailure || summary.pending == 0 ? .failed : .pending
@@ -138,7 +138,7 @@ struct WaitTracker {
       return .pending
     }
 
-    let sites = (status.items ?? []).map { $0.purge?.site ?? "" }.sorted()
+    let sites = sites()
     if let previous = succeededSites, previous == sites {
       return now - succeededSince >= options.settleMilliseconds ? .succeeded : .pending
     }

@@ -39,9 +39,9 @@ extension Client {
       }
       polls += 1
 
-      let status: ServiceOperationStatus
+      let status: StatusResult
       do {
-        status = try getStatus(request, call: call, deadline: deadline).status
+        status = try getStatus(request, call: call, deadline: deadline, classifier: options.classifier)
       } catch {
         if error.code == .cancelled { return finish(.cancelled) }
         if error.code == .timeout && monotonicMilliseconds() >= deadline - 1 {
@@ -51,9 +51,8 @@ extension Client {
         throw error
       }
 
-      let summary = StatusSummary(items: status.items ?? [], classifier: options.classifier)
-      let outcome = tracker.update(status, summary, now: monotonicMilliseconds())
-      guard let result = status.encodeResult(summary: summary) else {
+      let outcome = tracker.update(status.summary, sites: status.sortedSites, now: monotonicMilliseconds())
+      guard let result = status.value() else {
         if let last { json_decref(last) }
         throw OpStatusError(.outOfMemory, "could not build the wait result")
       }

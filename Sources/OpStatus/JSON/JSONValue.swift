@@ -27,7 +27,8 @@ extension UnsafeMutablePointer where Pointee == json_t {
     String(validating: stringBytes, as: UTF8.self)
   }
 
-  private var stringBytes: UnsafeBufferPointer<UInt8> {
+  /// The bytes of a JSON string, valid while the value lives.
+  var stringBytes: UnsafeBufferPointer<UInt8> {
     guard let bytes = json_string_value(self) else { return UnsafeBufferPointer(start: nil, count: 0) }
     let length = json_string_length(self)
     return UnsafeRawPointer(bytes).withMemoryRebound(to: UInt8.self, capacity: length) {

@@ -92,3 +92,18 @@ extension StatusSummary {
     return builder.finish()
   }
 }
+
+extension StatusSummary {
+  /// The summary as compact JSON text, the same as serialising `encode()`.
+  /// Times are validated timestamps, which hold no character that JSON
+  /// escapes, so they are written as they are.
+  func encodeText() -> String {
+    func time(_ timestamp: Timestamp?) -> String {
+      timestamp.map { "\"\($0.text)\"" } ?? "null"
+    }
+    return "{\"state\":\"\(state.rawValue)\",\"sites\":\(sites),\"succeeded\":\(succeeded),"
+      + "\"failed\":\(failed),\"pending\":\(pending),\"bytes_purged\":\"\(bytesPurged)\","
+      + "\"bytes_not_purged\":\"\(bytesNotPurged)\",\"earliest_start\":\(time(earliestStart)),"
+      + "\"latest_finish\":\(time(latestFinish))}"
+  }
+}

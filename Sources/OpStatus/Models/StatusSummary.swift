@@ -19,12 +19,25 @@ struct StatusClassifier: Sendable, Equatable {
     "failed", "failure", "error", "errored", "aborted", "cancelled", "timeout",
   ]
 
+  /// The same words as bytes, for classifying a status in place.
+  private var successBytes: [[UInt8]]
+  private var failureBytes: [[UInt8]]
+
   init(
     successWords: [String] = StatusClassifier.defaultSuccessWords,
     failureWords: [String] = StatusClassifier.defaultFailureWords
   ) {
     self.successWords = Set(successWords.map(asciiLowercased))
     self.failureWords = Set(failureWords.map(asciiLowercased))
+    successBytes = self.successWords.map { Array($0.utf8) }
+    failureBytes = self.failureWords.map { Array($0.utf8) }
+  }
+
+  /// Classifies the UTF-8 bytes of a status word without making a string.
+  func classify(bytes: UnsafeBufferPointer<UInt8>) -> SiteState {
+    if failureBytes.contains(where: { equalIgnoringASCIICase(bytes, $0) }) { return .failed }
+    if successBytes.contains(where: { equalIgnoringASCIICase(bytes, $0) }) { return .succeeded }
+    return .pending
   }
 
   func classify(_ status: String?) -> SiteState {
@@ -34,6 +47,17 @@ struct StatusClassifier: Sendable, Equatable {
     if successWords.contains(word) { return .succeeded }
     return .pending
   }
+}
+
+/// Compares bytes with lower-case bytes, ignoring the case of ASCII letters.
+func equalIgnoringASCIICase(_ bytes: UnsafeBufferPointer<UInt8>, _ lowercase: [UInt8]) -> Bool {
+  guard bytes.count == lowercase.count else { return false }
+  for index in 0..<bytes.count {
+    var byte = bytes[index]
+    if byte >= 0x41 && byte <= 0x5A { byte += 0x20 }
+    if byte != lowercase[index] { return false }
+  }
+  return true
 }
 
 /// Lower-cases ASCII letters only, so that the result does not depend on
@@ -65,6 +89,22 @@ struct StatusSummary: Sendable, Equatable {
   var latestFinish: Timestamp?
   /// The classification of each item, in the order of the items.
   var itemStates: [SiteState] = []
+
+  /// A summary with no sites yet, to be filled in item by item.
+  init() {
+    state = .pending
+  }
+
+  /// Sets `state` from the counts once every item has been added.
+  mutating func finishState() {
+    if failed > 0 {
+      state = .failed
+    } else if sites > 0 && succeeded == sites {
+      state = .succeeded
+    } else {
+      state = .pending
+    }
+  }
 
   init(items: [ServiceOperationItem], classifier: StatusClassifier) {
     state = .pending

@@ -8,6 +8,11 @@ struct Timestamp: Sendable, Equatable {
   /// Milliseconds since 1970-01-01T00:00:00Z.
   let millisecondsSinceEpoch: Int64
 
+  init(text: String, millisecondsSinceEpoch: Int64) {
+    self.text = text
+    self.millisecondsSinceEpoch = millisecondsSinceEpoch
+  }
+
   /// Parses `text`, or returns nil when it is neither form.
   init?(_ text: String) {
     var copy = text
@@ -54,6 +59,11 @@ private func civilDate(daysSinceEpoch days: Int64) -> (Int64, Int64, Int64) {
   let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
   let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
   return (year, month, day)
+}
+
+/// Milliseconds since the epoch of a time in either form, or nil.
+func parseTimestampMilliseconds(_ bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
+  parseUnixTimestamp(bytes) ?? parseRFC3339(bytes)
 }
 
 /// Parses seconds since the epoch with an optional fraction.

@@ -1,0 +1,246 @@
+import CJansson
+import Glibc
+
+/// A checked status response and its summary, ready to become the result
+/// of a call: a jansson value with `state` on every item and `summary`, or
+/// the same as JSON text.
+final class StatusResult {
+  let document: JSONDocument
+  let examination: StatusExamination
+  /// The response text, kept when the tree needed no change, so that the
+  /// text result can be spliced from it instead of serialised again.
+  private let canonicalText: [UInt8]?
+  private var finished = false
+
+  init(document: JSONDocument, examination: StatusExamination, text: [UInt8]?) {
+    self.document = document
+    self.examination = examination
+    canonicalText = examination.isCanonical ? text : nil
+  }
+
+  var summary: StatusSummary { examination.summary }
+
+  /// The result as a new reference to the response tree, with `state` on
+  /// every item and the `summary`. nil when memory runs out.
+  func value() -> JSONPointer? {
+    guard finishTree() else { return nil }
+    return json_incref(document.root)
+  }
+
+  /// The result as compact JSON text from malloc, for `opstatus_free`.
+  func text() -> UnsafeMutablePointer<CChar>? {
+    if !finished, let canonicalText, let spliced = spliceResult(canonicalText, summary: summary) {
+      return spliced
+    }
+    guard finishTree() else { return nil }
+    return dumpJSON(document.root)
+  }
+
+  /// The site of every item, sorted, to compare the sites of two polls.
+  func sortedSites() -> [String] {
+    var sites: [String] = []
+    guard let items = json_object_get(document.root, "items") else { return sites }
+    for index in 0..<json_array_size(items) {
+      let purge = json_object_get(json_array_get(items, index), "purge")
+      let site = purge.flatMap { json_object_get($0, "site") }
+      sites.append(site.map { $0.stringValue } ?? "")
+    }
+    return sites.sorted()
+  }
+
+  /// Adds `state` to every item and the summary to the tree, once.
+  private func finishTree() -> Bool {
+    if finished { return true }
+    finished = true
+    let states = summary.itemStates
+    if let items = json_object_get(document.root, "items") {
+      for index in 0..<min(json_array_size(items), states.count) {
+        guard let item = json_array_get(items, index),
+          json_object_set_new(item, "state", json_string(states[index].rawValue)) == 0
+        else { return false }
+      }
+    }
+    guard let encoded = summary.encode() else { return false }
+    return json_object_set_new(document.root, "summary", encoded) == 0
+  }
+}
+
+/// Builds the result text from a canonical response: `"state"` is inserted
+/// first in every item and `"summary"` last in the top-level object. nil
+/// when the text is not of the plain shape the splice expects, for example
+/// when a key is written with escapes; the caller then serialises the tree.
+func spliceResult(_ text: [UInt8], summary: StatusSummary) -> UnsafeMutablePointer<CChar>? {
+  text.withUnsafeBufferPointer { bytes -> UnsafeMutablePointer<CChar>? in
+    guard let layout = scanStatusLayout(bytes), layout.itemStarts.count == summary.itemStates.count
+    else { return nil }
+
+    let summaryText = Array(summary.encodeText().utf8)
+    var insertions: [(offset: Int, text: [UInt8])] = []
+    insertions.reserveCapacity(layout.itemStarts.count + 1)
+    for (position, start) in layout.itemStarts.enumerated() {
+      let empty = nextNonSpace(bytes, after: start).map { bytes[$0] == UInt8(ascii: "}") } ?? true
+      let state = summary.itemStates[position].rawValue
+      insertions.append((start + 1, Array("\"state\":\"\(state)\"\(empty ? "" : ",")".utf8)))
+    }
+    let emptyRoot = nextNonSpace(bytes, after: layout.rootStart) == layout.rootEnd
+    insertions.append((layout.rootEnd, Array("\(emptyRoot ? "" : ",")\"summary\":".utf8) + summaryText))
+
+    let total = bytes.count + insertions.reduce(0) { $0 + $1.text.count }
+    guard let output = malloc(total + 1)?.assumingMemoryBound(to: UInt8.self) else { return nil }
+    var written = 0
+    var copied = 0
+    for insertion in insertions {
+      let chunk = insertion.offset - copied
+      memcpy(output + written, bytes.baseAddress! + copied, chunk)
+      written += chunk
+      copied = insertion.offset
+      insertion.text.withUnsafeBufferPointer { memcpy(output + written, $0.baseAddress!, $0.count) }
+      written += insertion.text.count
+    }
+    memcpy(output + written, bytes.baseAddress! + copied, bytes.count - copied)
+    written += bytes.count - copied
+    output[written] = 0
+    return UnsafeMutableRawPointer(output).assumingMemoryBound(to: CChar.self)
+  }
+}
+
+/// Offsets in the text of a status response: its outer braces and the
+/// opening brace of every element of its top-level `items` array.
+struct StatusLayout {
+  var rootStart: Int
+  var rootEnd: Int
+  var itemStarts: [Int] = []
+}
+
+/// Finds the layout of valid JSON text, which jansson has already accepted,
+/// so the scan only follows structure. nil for shapes it does not expect.
+func scanStatusLayout(_ bytes: UnsafeBufferPointer<UInt8>) -> StatusLayout? {
+  guard let rootStart = nextNonSpace(bytes, from: 0), bytes[rootStart] == UInt8(ascii: "{") else {
+    return nil
+  }
+  var layout = StatusLayout(rootStart: rootStart, rootEnd: 0)
+  var index = rootStart + 1
+  while true {
+    guard let keyStart = nextNonSpace(bytes, from: index) else { return nil }
+    if bytes[keyStart] == UInt8(ascii: "}") {
+      layout.rootEnd = keyStart
+      break
+    }
+    if bytes[keyStart] == UInt8(ascii: ",") {
+      index = keyStart + 1
+      continue
+    }
+    guard bytes[keyStart] == UInt8(ascii: "\""), let keyEnd = skipString(bytes, at: keyStart),
+      let colon = nextNonSpace(bytes, from: keyEnd), bytes[colon] == UInt8(ascii: ":"),
+      let valueStart = nextNonSpace(bytes, from: colon + 1)
+    else { return nil }
+
+    let isItems = keyEnd - keyStart == 7 && bytes[(keyStart + 1)..<(keyEnd - 1)].elementsEqual("items".utf8)
+    if isItems {
+      guard bytes[valueStart] == UInt8(ascii: "["),
+        let end = scanItems(bytes, at: valueStart, into: &layout.itemStarts)
+      else { return nil }
+      index = end
+    } else {
+      guard let end = skipValue(bytes, at: valueStart) else { return nil }
+      index = end
+    }
+  }
+  guard nextNonSpace(bytes, from: layout.rootEnd + 1) == nil else { return nil }
+  return layout
+}
+
+/// Records where each element of an array starts; returns the offset after
+/// the closing bracket.
+private func scanItems(_ bytes: UnsafeBufferPointer<UInt8>, at start: Int, into starts: inout [Int])
+  -> Int?
+{
+  var index = start + 1
+  while let next = nextNonSpace(bytes, from: index) {
+    switch bytes[next] {
+    case UInt8(ascii: "]"):
+      return next + 1
+    case UInt8(ascii: ","):
+      index = next + 1
+    case UInt8(ascii: "{"):
+      starts.append(next)
+      guard let end = skipValue(bytes, at: next) else { return nil }
+      index = end
+    default:
+      return nil
+    }
+  }
+  return nil
+}
+
+/// The offset after the value that starts at `start`.
+private func skipValue(_ bytes: UnsafeBufferPointer<UInt8>, at start: Int) -> Int? {
+  switch bytes[start] {
+  case UInt8(ascii: "\""):
+    return skipString(bytes, at: start)
+  case UInt8(ascii: "{"), UInt8(ascii: "["):
+    var depth = 0
+    var index = start
+    while index < bytes.count {
+      switch bytes[index] {
+      case UInt8(ascii: "\""):
+        guard let end = skipString(bytes, at: index) else { return nil }
+        index = end
+        continue
+      case UInt8(ascii: "{"), UInt8(ascii: "["):
+        depth += 1
+      case UInt8(ascii: "}"), UInt8(ascii: "]"):
+        depth -= 1
+        if depth == 0 { return index + 1 }
+      default:
+        break
+      }
+      index += 1
+    }
+    return nil
+  default:
+    var index = start
+    while index < bytes.count {
+      switch bytes[index] {
+      case UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]"), 0x20, 0x09, 0x0A, 0x0D:
+        return index
+      default:
+        index += 1
+      }
+    }
+    return index
+  }
+}
+
+/// The offset after the string that starts at `start`.
+private func skipString(_ bytes: UnsafeBufferPointer<UInt8>, at start: Int) -> Int? {
+  var index = start + 1
+  while index < bytes.count {
+    switch bytes[index] {
+    case UInt8(ascii: "\\"):
+      index += 2
+    case UInt8(ascii: "\""):
+      return index + 1
+    default:
+      index += 1
+    }
+  }
+  return nil
+}
+
+private func nextNonSpace(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+  var index = start
+  while index < bytes.count {
+    switch bytes[index] {
+    case 0x20, 0x09, 0x0A, 0x0D:
+      index += 1
+    default:
+      return index
+    }
+  }
+  return nil
+}
+
+private func nextNonSpace(_ bytes: UnsafeBufferPointer<UInt8>, after start: Int) -> Int? {
+  nextNonSpace(bytes, from: start + 1)
+}
