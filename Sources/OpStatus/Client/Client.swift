@@ -11,9 +11,12 @@ final class Client: @unchecked Sendable {
   /// client.
   let redactor: SecretRedactor
 
-  /// The cancellation state of every call in progress, for `cancelAll`.
+  /// The cancellation state of every call in progress, for `cancelAll`,
+  /// and finished ones kept for reuse, which saves a mutex and a condition
+  /// variable per call.
   private let callsLock = Lock()
   private var activeCalls: [ObjectIdentifier: Sleeper] = [:]
+  private var idleSleepers: [Sleeper] = []
 
   init(configuration: Configuration) throws(OpStatusError) {
     if let caFile = configuration.caFile {
@@ -38,10 +41,18 @@ final class Client: @unchecked Sendable {
   /// Runs one public call with its own cancellation state, so that
   /// `cancelAll` can stop it while it sleeps or transfers.
   func withCall<T>(_ body: (Sleeper) throws(OpStatusError) -> T) throws(OpStatusError) -> T {
-    let call = Sleeper()
-    let key = ObjectIdentifier(call)
-    callsLock.withLock { activeCalls[key] = call }
-    defer { _ = callsLock.withLock { activeCalls.removeValue(forKey: key) } }
+    let call = callsLock.withLock { () -> Sleeper in
+      let call = idleSleepers.popLast() ?? Sleeper()
+      activeCalls[ObjectIdentifier(call)] = call
+      return call
+    }
+    defer {
+      callsLock.withLock {
+        activeCalls.removeValue(forKey: ObjectIdentifier(call))
+        call.reset()
+        if idleSleepers.count < 64 { idleSleepers.append(call) }
+      }
+    }
     do {
       return try body(call)
     } catch {
@@ -52,9 +63,12 @@ final class Client: @unchecked Sendable {
   /// Cancels every call in progress on this client. Calls that start
   /// afterwards are not affected.
   func cancelAll() {
-    let calls = callsLock.withLock { Array(activeCalls.values) }
-    for call in calls {
-      call.cancel()
+    // Inside the lock, so that a call that has just finished cannot be
+    // handed to a new call before it is cancelled.
+    callsLock.withLock {
+      for call in activeCalls.values {
+        call.cancel()
+      }
     }
   }
 

@@ -97,13 +97,41 @@ extension StatusSummary {
   /// The summary as compact JSON text, the same as serialising `encode()`.
   /// Times are validated timestamps, which hold no character that JSON
   /// escapes, so they are written as they are.
-  func encodeText() -> String {
-    func time(_ timestamp: Timestamp?) -> String {
-      timestamp.map { "\"\($0.text)\"" } ?? "null"
+  func encodeBytes() -> [UInt8] {
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(256)
+    func literal(_ text: StaticString) {
+      bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
-    return "{\"state\":\"\(state.rawValue)\",\"sites\":\(sites),\"succeeded\":\(succeeded),"
-      + "\"failed\":\(failed),\"pending\":\(pending),\"bytes_purged\":\"\(bytesPurged)\","
-      + "\"bytes_not_purged\":\"\(bytesNotPurged)\",\"earliest_start\":\(time(earliestStart)),"
-      + "\"latest_finish\":\(time(latestFinish))}"
+    func number(_ value: some BinaryInteger) {
+      bytes.append(contentsOf: String(value).utf8)
+    }
+    func time(_ timestamp: Timestamp?) {
+      guard let timestamp else { return literal("null") }
+      bytes.append(UInt8(ascii: "\""))
+      bytes.append(contentsOf: timestamp.text.utf8)
+      bytes.append(UInt8(ascii: "\""))
+    }
+
+    literal(#""summary":{"state":""#)
+    bytes.append(contentsOf: state.rawValue.utf8)
+    literal(#"","sites":"#)
+    number(sites)
+    literal(#","succeeded":"#)
+    number(succeeded)
+    literal(#","failed":"#)
+    number(failed)
+    literal(#","pending":"#)
+    number(pending)
+    literal(#","bytes_purged":""#)
+    number(bytesPurged)
+    literal(#"","bytes_not_purged":""#)
+    number(bytesNotPurged)
+    literal(#"","earliest_start":"#)
+    time(earliestStart)
+    literal(#","latest_finish":"#)
+    time(latestFinish)
+    literal("}")
+    return bytes
   }
 }

@@ -20,11 +20,6 @@ struct StatusExamination {
 }
 
 private let topLevelKeys: [StaticString] = ["items", "error"]
-private let itemKeys: [StaticString] = ["service_op_id", "status", "purge"]
-private let purgeKeys: [StaticString] = [
-  "site", "bytes_purged", "bytes_not_purged", "hard_purge", "regexp", "start_time",
-  "finish_time", "purge_time",
-]
 
 /// Checks and normalises a parsed status response in place and computes
 /// its summary with `classifier`.
@@ -97,28 +92,44 @@ private func examineItem(
   guard item.isObject else {
     throw JSONDecodingError("expected an object, found \(item.shortDescription)")
   }
-  if !removeNullAndUnknown(item, known: itemKeys) { examination.isCanonical = false }
 
-  if let id = json_object_get(item, "service_op_id") {
-    do {
-      let value = try readNonNegativeInt64(id)
-      if !id.isInteger {
-        json_object_set_new(item, "service_op_id", json_integer(json_int_t(value)))
+  // One pass over the members, in place of a hash lookup per known key.
+  var state = SiteState.pending
+  var purge: JSONPointer?
+  var doomed: [String] = []
+  var iterator = json_object_iter(item)
+  while let current = iterator {
+    defer { iterator = json_object_iter_next(item, current) }
+    guard let key = json_object_iter_key(current), let value = json_object_iter_value(current) else {
+      continue
+    }
+    if value.isNull {
+      doomed.append(String(cString: key))
+    } else if strcmp(key, "status") == 0 {
+      guard value.isString else {
+        throw JSONDecodingError(
+          "expected a string, found \(value.shortDescription)", at: [.key("status")])
+      }
+      state = classifier.classify(bytes: value.stringBytes)
+    } else if strcmp(key, "service_op_id") == 0 {
+      let id: Int64
+      do {
+        id = try readNonNegativeInt64(value)
+      } catch {
+        throw error.prefixed(.key("service_op_id"))
+      }
+      if !value.isInteger {
+        json_object_iter_set_new(item, current, json_integer(json_int_t(id)))
         examination.isCanonical = false
       }
-    } catch {
-      throw error.prefixed(.key("service_op_id"))
+    } else if strcmp(key, "purge") == 0 {
+      purge = value
+    } else {
+      doomed.append(String(cString: key))
     }
   }
+  removeMembers(doomed, from: item, examination: &examination)
 
-  var state = SiteState.pending
-  if let status = json_object_get(item, "status") {
-    guard status.isString else {
-      throw JSONDecodingError(
-        "expected a string, found \(status.shortDescription)", at: [.key("status")])
-    }
-    state = classifier.classify(bytes: status.stringBytes)
-  }
   examination.summary.sites += 1
   switch state {
   case .succeeded: examination.summary.succeeded += 1
@@ -127,12 +138,45 @@ private func examineItem(
   }
   examination.summary.itemStates.append(state)
 
-  guard let purge = json_object_get(item, "purge") else { return }
+  guard let purge else { return }
   do {
     try examinePurge(
       purge, examination: &examination, earliestStart: &earliestStart, latestFinish: &latestFinish)
   } catch {
     throw error.prefixed(.key("purge"))
+  }
+}
+
+/// The members of a purge item, by kind of value.
+private enum PurgeField {
+  case string
+  case bool
+  case bytesPurged
+  case bytesNotPurged
+  case startTime
+  case finishTime
+  case purgeTime
+
+  init?(key: UnsafePointer<CChar>) {
+    switch key.pointee {
+    case CChar(UInt8(ascii: "s")):
+      if strcmp(key, "site") == 0 { self = .string; return }
+      if strcmp(key, "start_time") == 0 { self = .startTime; return }
+    case CChar(UInt8(ascii: "b")):
+      if strcmp(key, "bytes_purged") == 0 { self = .bytesPurged; return }
+      if strcmp(key, "bytes_not_purged") == 0 { self = .bytesNotPurged; return }
+    case CChar(UInt8(ascii: "h")):
+      if strcmp(key, "hard_purge") == 0 { self = .bool; return }
+    case CChar(UInt8(ascii: "r")):
+      if strcmp(key, "regexp") == 0 { self = .string; return }
+    case CChar(UInt8(ascii: "f")):
+      if strcmp(key, "finish_time") == 0 { self = .finishTime; return }
+    case CChar(UInt8(ascii: "p")):
+      if strcmp(key, "purge_time") == 0 { self = .purgeTime; return }
+    default:
+      break
+    }
+    return nil
   }
 }
 
@@ -143,61 +187,83 @@ private func examinePurge(
   guard purge.isObject else {
     throw JSONDecodingError("expected an object, found \(purge.shortDescription)")
   }
-  if !removeNullAndUnknown(purge, known: purgeKeys) { examination.isCanonical = false }
 
-  for key: StaticString in ["site", "regexp"] {
-    if let value = json_object_get(purge, key.cString), !value.isString {
-      throw JSONDecodingError("expected a string, found \(value.shortDescription)", at: [.key("\(key)")])
-    }
-  }
-  if let value = json_object_get(purge, "hard_purge"), !value.isBool {
-    throw JSONDecodingError(
-      "expected true or false, found \(value.shortDescription)", at: [.key("hard_purge")])
-  }
-
-  for key: StaticString in ["bytes_purged", "bytes_not_purged"] {
-    guard let value = json_object_get(purge, key.cString) else { continue }
-    let count: UInt64
-    do {
-      count = try readUInt64(value)
-    } catch {
-      throw error.prefixed(.key("\(key)"))
-    }
-    if !value.isString {
-      json_object_set_new(purge, key.cString, makeJSONString(String(count)))
-      examination.isCanonical = false
-    }
-    if key.utf8Start == ("bytes_purged" as StaticString).utf8Start {
-      examination.summary.bytesPurged += UInt128(count)
-    } else {
-      examination.summary.bytesNotPurged += UInt128(count)
-    }
-  }
-
-  for key: StaticString in ["start_time", "finish_time", "purge_time"] {
-    guard let value = json_object_get(purge, key.cString) else { continue }
-    guard value.isString else {
-      throw JSONDecodingError("expected a string, found \(value.shortDescription)", at: [.key("\(key)")])
-    }
-    let bytes = value.stringBytes
-    if bytes.isEmpty {
-      // An empty time counts as absent, as protobuf gateways write unset
-      // strings that way.
-      json_object_del(purge, key.cString)
-      examination.isCanonical = false
+  var doomed: [String] = []
+  var iterator = json_object_iter(purge)
+  while let current = iterator {
+    defer { iterator = json_object_iter_next(purge, current) }
+    guard let key = json_object_iter_key(current), let value = json_object_iter_value(current) else {
       continue
     }
-    guard let milliseconds = parseTimestampMilliseconds(bytes) else {
-      throw JSONDecodingError(
-        "expected an RFC 3339 time or a unix timestamp, found \(quoteForMessage(value.stringValue))",
-        at: [.key("\(key)")])
+    guard !value.isNull, let field = PurgeField(key: key) else {
+      doomed.append(String(cString: key))
+      continue
     }
-    if key.utf8Start == ("start_time" as StaticString).utf8Start {
-      if earliestStart.map({ milliseconds < $0.1 }) ?? true { earliestStart = (value, milliseconds) }
-    } else if key.utf8Start == ("finish_time" as StaticString).utf8Start {
-      if latestFinish.map({ milliseconds > $0.1 }) ?? true { latestFinish = (value, milliseconds) }
+    // The key as a Swift string, made only for an error or a removal.
+    var keyText: String { String(cString: key) }
+
+    switch field {
+    case .string:
+      guard value.isString else {
+        throw JSONDecodingError("expected a string, found \(value.shortDescription)", at: [.key(keyText)])
+      }
+    case .bool:
+      guard value.isBool else {
+        throw JSONDecodingError(
+          "expected true or false, found \(value.shortDescription)", at: [.key(keyText)])
+      }
+    case .bytesPurged, .bytesNotPurged:
+      let count: UInt64
+      do {
+        count = try readUInt64(value)
+      } catch {
+        throw error.prefixed(.key(keyText))
+      }
+      if !value.isString {
+        json_object_iter_set_new(purge, current, makeJSONString(String(count)))
+        examination.isCanonical = false
+      }
+      if field == .bytesPurged {
+        examination.summary.bytesPurged += UInt128(count)
+      } else {
+        examination.summary.bytesNotPurged += UInt128(count)
+      }
+    case .startTime, .finishTime, .purgeTime:
+      guard value.isString else {
+        throw JSONDecodingError("expected a string, found \(value.shortDescription)", at: [.key(keyText)])
+      }
+      let bytes = value.stringBytes
+      if bytes.isEmpty {
+        // An empty time counts as absent, as protobuf gateways write unset
+        // strings that way.
+        doomed.append(keyText)
+        continue
+      }
+      guard let milliseconds = parseTimestampMilliseconds(bytes) else {
+        throw JSONDecodingError(
+          "expected an RFC 3339 time or a unix timestamp, found \(quoteForMessage(value.stringValue))",
+          at: [.key(keyText)])
+      }
+      if field == .startTime, earliestStart.map({ milliseconds < $0.1 }) ?? true {
+        earliestStart = (value, milliseconds)
+      } else if field == .finishTime, latestFinish.map({ milliseconds > $0.1 }) ?? true {
+        latestFinish = (value, milliseconds)
+      }
     }
   }
+  removeMembers(doomed, from: purge, examination: &examination)
+}
+
+/// Removes members found to be null, empty or unknown, which makes the
+/// response non-canonical.
+private func removeMembers(
+  _ keys: [String], from object: JSONPointer, examination: inout StatusExamination
+) {
+  guard !keys.isEmpty else { return }
+  for key in keys {
+    json_object_del(object, key)
+  }
+  examination.isCanonical = false
 }
 
 /// Removes members that are null or not in `known`; returns true when

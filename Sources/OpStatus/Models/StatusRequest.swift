@@ -59,18 +59,43 @@ struct StatusRequest: Sendable, Equatable {
     try self.init(namespace: namespace, name: name, serviceOperationID: id, kind: kind)
   }
 
-  /// The request body as compact JSON text.
+  /// The request body as compact JSON text, written directly since it is
+  /// sent on every call and has a fixed shape.
   func encodeBody() throws(OpStatusError) -> [UInt8] {
-    var builder = JSONObjectBuilder()
-    builder.set("namespace", string: namespace)
-    builder.set("name", string: name)
-    builder.set("service_op_id", integer: serviceOperationID)
-    guard let object = builder.finish() else {
-      throw OpStatusError(.outOfMemory, "could not build the request body")
-    }
-    defer { json_decref(object) }
-    return try dumpToBytes(object)
+    var body: [UInt8] = []
+    body.reserveCapacity(namespace.utf8.count + name.utf8.count + 64)
+    body.append(contentsOf: #"{"namespace":"#.utf8)
+    appendJSONString(&body, namespace)
+    body.append(contentsOf: #","name":"#.utf8)
+    appendJSONString(&body, name)
+    body.append(contentsOf: #","service_op_id":"#.utf8)
+    body.append(contentsOf: String(serviceOperationID).utf8)
+    body.append(UInt8(ascii: "}"))
+    return body
   }
+}
+
+/// Appends `text` as a JSON string: quotes around it, and escapes for the
+/// quote, the backslash and control characters.
+func appendJSONString(_ bytes: inout [UInt8], _ text: String) {
+  func hexDigit(_ value: UInt8) -> UInt8 {
+    value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
+  }
+  bytes.append(UInt8(ascii: "\""))
+  for byte in text.utf8 {
+    switch byte {
+    case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+      bytes.append(UInt8(ascii: "\\"))
+      bytes.append(byte)
+    case 0..<0x20:
+      bytes.append(contentsOf: #"\u00"#.utf8)
+      bytes.append(hexDigit(byte >> 4))
+      bytes.append(hexDigit(byte & 0x0F))
+    default:
+      bytes.append(byte)
+    }
+  }
+  bytes.append(UInt8(ascii: "\""))
 }
 
 /// Serialises a value to compact JSON bytes.

@@ -71,36 +71,60 @@ final class StatusResult {
 /// when a key is written with escapes; the caller then serialises the tree.
 func spliceResult(_ text: [UInt8], summary: StatusSummary) -> UnsafeMutablePointer<CChar>? {
   text.withUnsafeBufferPointer { bytes -> UnsafeMutablePointer<CChar>? in
-    guard let layout = scanStatusLayout(bytes), layout.itemStarts.count == summary.itemStates.count
+    guard let base = bytes.baseAddress, let layout = scanStatusLayout(bytes),
+      layout.itemStarts.count == summary.itemStates.count
     else { return nil }
 
-    let summaryText = Array(summary.encodeText().utf8)
-    var insertions: [(offset: Int, text: [UInt8])] = []
-    insertions.reserveCapacity(layout.itemStarts.count + 1)
-    for (position, start) in layout.itemStarts.enumerated() {
-      let empty = nextNonSpace(bytes, after: start).map { bytes[$0] == UInt8(ascii: "}") } ?? true
-      let state = summary.itemStates[position].rawValue
-      insertions.append((start + 1, Array("\"state\":\"\(state)\"\(empty ? "" : ",")".utf8)))
-    }
+    var summaryText = summary.encodeBytes()
     let emptyRoot = nextNonSpace(bytes, after: layout.rootStart) == layout.rootEnd
-    insertions.append((layout.rootEnd, Array("\(emptyRoot ? "" : ",")\"summary\":".utf8) + summaryText))
+    if !emptyRoot { summaryText.insert(UInt8(ascii: ","), at: 0) }
 
-    let total = bytes.count + insertions.reduce(0) { $0 + $1.text.count }
-    guard let output = malloc(total + 1)?.assumingMemoryBound(to: UInt8.self) else { return nil }
+    // Every item gets "state":"<word>" plus a comma unless it is empty.
+    var extra = summaryText.count
+    var emptyItems = [Bool](repeating: false, count: layout.itemStarts.count)
+    for (position, start) in layout.itemStarts.enumerated() {
+      emptyItems[position] = nextNonSpace(bytes, after: start).map { bytes[$0] == UInt8(ascii: "}") } ?? true
+      extra += stateMember(summary.itemStates[position]).utf8CodeUnitCount + (emptyItems[position] ? 0 : 1)
+    }
+
+    guard let output = malloc(bytes.count + extra + 1)?.assumingMemoryBound(to: UInt8.self) else {
+      return nil
+    }
     var written = 0
     var copied = 0
-    for insertion in insertions {
-      let chunk = insertion.offset - copied
-      memcpy(output + written, bytes.baseAddress! + copied, chunk)
-      written += chunk
-      copied = insertion.offset
-      insertion.text.withUnsafeBufferPointer { memcpy(output + written, $0.baseAddress!, $0.count) }
-      written += insertion.text.count
+    func copyText(upTo offset: Int) {
+      memcpy(output + written, base + copied, offset - copied)
+      written += offset - copied
+      copied = offset
     }
-    memcpy(output + written, bytes.baseAddress! + copied, bytes.count - copied)
-    written += bytes.count - copied
+    func write(_ piece: UnsafeRawBufferPointer) {
+      memcpy(output + written, piece.baseAddress!, piece.count)
+      written += piece.count
+    }
+
+    for (position, start) in layout.itemStarts.enumerated() {
+      copyText(upTo: start + 1)
+      let member = stateMember(summary.itemStates[position])
+      write(UnsafeRawBufferPointer(start: member.utf8Start, count: member.utf8CodeUnitCount))
+      if !emptyItems[position] {
+        output[written] = UInt8(ascii: ",")
+        written += 1
+      }
+    }
+    copyText(upTo: layout.rootEnd)
+    summaryText.withUnsafeBytes { write($0) }
+    copyText(upTo: bytes.count)
     output[written] = 0
     return UnsafeMutableRawPointer(output).assumingMemoryBound(to: CChar.self)
+  }
+}
+
+/// The member spliced first into an item.
+private func stateMember(_ state: SiteState) -> StaticString {
+  switch state {
+  case .succeeded: return #""state":"succeeded""#
+  case .failed: return #""state":"failed""#
+  case .pending: return #""state":"pending""#
   }
 }
 
@@ -212,18 +236,22 @@ private func skipValue(_ bytes: UnsafeBufferPointer<UInt8>, at start: Int) -> In
   }
 }
 
-/// The offset after the string that starts at `start`.
+/// The offset after the string that starts at `start`. memchr finds each
+/// quote; a quote after an odd number of backslashes is part of the string.
 private func skipString(_ bytes: UnsafeBufferPointer<UInt8>, at start: Int) -> Int? {
+  guard let base = bytes.baseAddress else { return nil }
   var index = start + 1
   while index < bytes.count {
-    switch bytes[index] {
-    case UInt8(ascii: "\\"):
-      index += 2
-    case UInt8(ascii: "\""):
-      return index + 1
-    default:
-      index += 1
+    guard let found = memchr(base + index, Int32(UInt8(ascii: "\"")), bytes.count - index) else {
+      return nil
     }
+    let quote = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+    var backslashes = 0
+    while quote - backslashes - 1 > start && bytes[quote - backslashes - 1] == UInt8(ascii: "\\") {
+      backslashes += 1
+    }
+    if backslashes % 2 == 0 { return quote + 1 }
+    index = quote + 1
   }
   return nil
 }
