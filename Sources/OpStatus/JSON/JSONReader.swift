@@ -148,7 +148,7 @@ func readNonNegativeInt64(_ value: JSONPointer) throws(JSONDecodingError) -> Int
   if value.isReal, let number = exactInteger(json_real_value(value)), number >= 0 {
     return number
   }
-  if value.isString, let number = parseDecimalUInt64(value.stringValue),
+  if value.isString, let number = parseDecimalUInt64(bytes: value.stringBytes),
     number <= UInt64(Int64.max)
   {
     return Int64(number)
@@ -160,7 +160,7 @@ func readNonNegativeInt64(_ value: JSONPointer) throws(JSONDecodingError) -> Int
 /// jansson stores numbers as signed 64-bit values, so only the string form
 /// reaches the top half of the range.
 func readUInt64(_ value: JSONPointer) throws(JSONDecodingError) -> UInt64 {
-  if value.isString, let number = parseDecimalUInt64(value.stringValue) {
+  if value.isString, let number = parseDecimalUInt64(bytes: value.stringBytes) {
     return number
   }
   if value.isInteger, json_integer_value(value) >= 0 {
@@ -176,9 +176,15 @@ func readUInt64(_ value: JSONPointer) throws(JSONDecodingError) -> UInt64 {
 /// Parses ASCII digits without sign, spaces or exponent; nil on any other
 /// character, on an empty string and on overflow.
 func parseDecimalUInt64(_ text: String) -> UInt64? {
+  var copy = text
+  return copy.withUTF8 { parseDecimalUInt64(bytes: $0) }
+}
+
+/// Parses the digits of a byte buffer, as `parseDecimalUInt64(_:)` does.
+func parseDecimalUInt64(bytes: UnsafeBufferPointer<UInt8>) -> UInt64? {
   var result: UInt64 = 0
   var digits = 0
-  for byte in text.utf8 {
+  for byte in bytes {
     guard byte >= 0x30, byte <= 0x39 else { return nil }
     let (times10, overflow1) = result.multipliedReportingOverflow(by: 10)
     let (sum, overflow2) = times10.addingReportingOverflow(UInt64(byte - 0x30))

@@ -1,3 +1,5 @@
+import Glibc
+
 /// Longest `name` or `namespace` accepted, in bytes of UTF-8.
 let maxIdentifierBytes = 1024
 
@@ -35,6 +37,16 @@ func stringFromCaller(_ pointer: UnsafePointer<CChar>?, field: String) throws(Op
 {
   guard let pointer else {
     throw .invalidArgument("\(field) is NULL; pass a NUL-terminated UTF-8 string")
+  }
+  // ASCII, the usual case, needs no further check.
+  let length = strlen(pointer)
+  let isASCII = pointer.withMemoryRebound(to: UInt8.self, capacity: length) { bytes in
+    UnsafeBufferPointer(start: bytes, count: length).allSatisfy { $0 < 0x80 }
+  }
+  if isASCII {
+    return pointer.withMemoryRebound(to: UInt8.self, capacity: length) {
+      String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
+    }
   }
   guard let string = String(validatingCString: pointer) else {
     throw .invalidArgument("\(field) is not valid UTF-8")
