@@ -41,7 +41,7 @@ WITH_EMULATOR := Tests/Emulator/with-emulator
 VALGRIND := valgrind --quiet --leak-check=full --error-exitcode=1
 
 .PHONY: all deps build examples test test-swift test-c test-python test-emulator \
-	test-header test-install test-wheel demo check-symbols install uninstall wheel clean
+	test-header test-install test-wheel demo check-symbols install uninstall wheel bench clean
 
 all: build
 
@@ -172,6 +172,13 @@ wheel: build
 # command and the README's Python quick start against the emulator.
 test-wheel: wheel
 	Tests/Install/test-wheel
+
+# Benchmarks against nginx and the emulator on loopback, side by side with
+# a plain libcurl and jansson client, requests and f5xc-py-substrate; the
+# results go to benchmarks/README.md. Not part of make test.
+bench: examples
+	benchmarks/run
+	benchmarks/run-many-at-once
 
 # Installs into a temporary DESTDIR, builds a program outside the tree with
 # pkg-config alone, runs it against the emulator, and checks that uninstall
