@@ -41,7 +41,8 @@ WITH_EMULATOR := Tests/Emulator/with-emulator
 VALGRIND := valgrind --quiet --leak-check=full --error-exitcode=1
 
 .PHONY: all deps build examples test test-swift test-c test-python test-emulator \
-	test-header test-install test-wheel demo check-symbols install uninstall wheel bench clean
+	test-header test-install test-wheel test-fuzz fuzz check-asan check-tsan demo \
+	check-symbols install uninstall wheel bench clean
 
 all: build
 
@@ -78,7 +79,7 @@ check-symbols:
 	@echo "libopstatus.so exports only opstatus_* symbols and needs no Swift library"
 
 examples: build $(BUILD)/opstatus-status $(BUILD)/opstatus-purge $(BUILD)/test_capi \
-	$(BUILD)/test_resilience
+	$(BUILD)/test_resilience $(BUILD)/test_error_paths $(BUILD)/test_extreme $(BUILD)/test_threads
 
 STATUS_TABLE := bindings/c/status_table.c bindings/c/status_table.h
 
@@ -97,8 +98,13 @@ $(BUILD)/test_capi: bindings/c/tests/test_capi.c include/opstatus.h $(BUILD)/lib
 $(BUILD)/test_resilience: bindings/c/tests/test_resilience.c include/opstatus.h $(BUILD)/libopstatus.so
 	$(CC) $(C_FLAGS) -o $@ $< $(C_LIBS)
 
+TEST_SUPPORT := bindings/c/tests/test_support.c bindings/c/tests/test_support.h
+
+$(BUILD)/test_%: bindings/c/tests/test_%.c $(TEST_SUPPORT) include/opstatus.h $(BUILD)/libopstatus.so
+	$(CC) $(C_FLAGS) -o $@ $(filter %.c,$^) $(C_LIBS)
+
 test: build examples test-header test-swift test-c test-python test-emulator test-install \
-	test-wheel
+	test-wheel test-fuzz
 
 test-swift: deps
 	$(SWIFT) test
@@ -114,6 +120,9 @@ test-c: examples
 	$(WITH_EMULATOR) --op-duration 1 -- $(VALGRIND) $(BUILD)/opstatus-purge demo shop-frontend /images/logo.png
 	$(WITH_EMULATOR) --op-duration 1 --scenario fail-site -- sh -c \
 	  '$(VALGRIND) $(BUILD)/opstatus-purge demo shop-frontend /images/logo.png; test $$? -eq 3'
+	$(WITH_EMULATOR) -- $(VALGRIND) $(BUILD)/test_error_paths
+	$(WITH_EMULATOR) -- $(VALGRIND) $(BUILD)/test_extreme --items 1000
+	$(WITH_EMULATOR) -- $(VALGRIND) $(BUILD)/test_threads --calls 50
 
 test-python: build
 	$(PYTHON) -m pytest -q bindings/python/tests
@@ -205,5 +214,27 @@ demo: examples
 	  PYTHONPATH=bindings/python $(PYTHON) -m opstatus purge --namespace demo \
 	    --name shop-frontend --url /index.html --hard --wait'
 
+SWIFTC ?= $(dir $(shell command -v $(SWIFT)))swiftc
+FUZZ_SMOKE_SECONDS ?= 10
+FUZZ_SECONDS ?= 300
+
+# A short run of every libFuzzer target, seeds first, as part of make test.
+test-fuzz: deps
+	SWIFTC=$(SWIFTC) Tests/Fuzz/run --smoke $(FUZZ_SMOKE_SECONDS)
+
+# Every fuzz target for FUZZ_SECONDS seconds (default 300).
+fuzz: deps
+	SWIFTC=$(SWIFTC) Tests/Fuzz/run $(FUZZ_SECONDS)
+
+# The Swift tests and the C tests under AddressSanitizer, and the C tests
+# under UndefinedBehaviorSanitizer too, against the emulator.
+check-asan: deps
+	SWIFT=$(SWIFT) Tests/Sanitizers/check-asan
+
+# 8 threads sharing one client, 2,000 calls each, under ThreadSanitizer,
+# then without it, checking that no thread got another thread's answer.
+check-tsan: build
+	SWIFT=$(SWIFT) CC=$(CC) Tests/Sanitizers/check-tsan
+
 clean:
-	rm -rf $(BUILD) .build
+	rm -rf $(BUILD) .build .build-asan .build-tsan

@@ -9,7 +9,7 @@ import Testing
 // emulator and the C API.
 
 /// Runs a response body through the code that reads every API response:
-/// a 200 answer with that body, decoded as a status response.
+/// a 200 response with that body, decoded as a status response.
 func decodeStatusBody(_ body: [UInt8]) -> Result<ServiceOperationStatus, OpStatusError> {
   let sink = ResponseSink(limit: max(body.count, 1))
   sink.body = body

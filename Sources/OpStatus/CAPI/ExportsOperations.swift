@@ -275,7 +275,10 @@ extension Client {
       try getStatusMany(valid.compactMap { entries[$0].request }, maxConnections: maxConnections, call: call)
     }
 
+    // Each entry takes a reference of its own, and this one is released
+    // on every path, the failures included.
     var values: [JSONPointer?] = entries.map { $0.error.flatMap(errorJSON) }
+    defer { for value in values { if let value { json_decref(value) } } }
     var succeeded = entries.map { _ in false }
     for (position, index) in valid.enumerated() {
       switch outcomes[position] {
@@ -293,13 +296,15 @@ extension Client {
       var entry = JSONObjectBuilder()
       entry.set("request", entries[index].requestJSON.flatMap { json_incref($0) })
       entry.set("ok", bool: succeeded[index])
-      entry.set(succeeded[index] ? "status" : "error", values[index])
+      entry.set(succeeded[index] ? "status" : "error", values[index].flatMap { json_incref($0) })
       if let built = entry.finish(), json_array_append_new(results, built) == 0 { continue }
       failed = true
     }
     var root = JSONObjectBuilder()
     root.set("results", results)
-    guard !failed, let result = root.finish() else {
+    let result = root.finish()
+    guard !failed, let result else {
+      if let result { json_decref(result) }
       throw OpStatusError(.outOfMemory, "could not build the result")
     }
     return result

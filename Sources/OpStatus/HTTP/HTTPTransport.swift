@@ -306,8 +306,8 @@ final class EasyHandle {
     check(opstatus_curl_setopt_long(curl, CURLOPT_NOPROGRESS, 0))
 
     if failed != CURLE_OK {
-      curl_easy_cleanup(curl)
-      errorBuffer.deallocate()
+      // Every stored property is set, so deinit runs and frees the handle
+      // and the buffer; freeing them here too would free them twice.
       throw OpStatusError(.internalError, "could not set up libcurl: \(curlText(failed))")
     }
   }

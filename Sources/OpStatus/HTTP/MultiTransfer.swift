@@ -44,8 +44,11 @@ final class MultiTransfer {
       throw OpStatusError(.outOfMemory, "curl_multi_init failed")
     }
     defer { curl_multi_cleanup(multi) }
-    _ = opstatus_curl_multi_setopt_long(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, maxConnections)
-    _ = opstatus_curl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, maxConnections)
+    // The loop below keeps at most maxConnections transfers in flight.
+    // libcurl's own connection limits are left unset: with the connection
+    // cache shared between the multi handles of several threads, a transfer
+    // that waits for a connection slot is not woken when another thread's
+    // multi handle frees one, and it would wait forever.
 
     let policy = client.configuration.retry
     let started = monotonicMilliseconds()

@@ -45,7 +45,6 @@ struct ServiceOperationList: Sendable, Equatable {
 
   /// The result in the spec's shape; absent fields stay out.
   func encode() -> JSONPointer? {
-    var root = JSONObjectBuilder()
     guard let array = json_array() else { return nil }
     for item in items ?? [] {
       var builder = JSONObjectBuilder()
@@ -58,6 +57,7 @@ struct ServiceOperationList: Sendable, Equatable {
         return nil
       }
     }
+    var root = JSONObjectBuilder()
     root.set("items", array)
     if let error {
       root.set("error", error.encode())

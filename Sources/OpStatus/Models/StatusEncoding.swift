@@ -8,8 +8,6 @@ import CJansson
 /// numbers. Fields the server left out stay out.
 extension ServiceOperationStatus {
   func encodeResult(summary: StatusSummary) -> JSONPointer? {
-    var root = JSONObjectBuilder()
-
     let itemsArray = json_array()
     if let itemsArray {
       for (index, item) in (items ?? []).enumerated() {
@@ -22,6 +20,7 @@ extension ServiceOperationStatus {
         }
       }
     }
+    var root = JSONObjectBuilder()
     root.set("items", itemsArray)
 
     if let error {

@@ -2,8 +2,8 @@
 // encoding of names into path segments.
 //
 // An accepted URL must give an origin that is accepted again unchanged,
-// also with "/api" appended; plain HTTP only for loopback hosts; and no
-// user information. Every input, as a name, must percent-encode to
+// also with "/api" appended. Plain HTTP must be for loopback hosts only,
+// and the origin must carry no user information. Every input, as a name, must percent-encode to
 // unreserved characters and %XX escapes that decode to the same bytes.
 
 import Glibc

@@ -7,8 +7,8 @@
 // Reading may fail only with OPSTATUS_EINVAL or OPSTATUS_ECONFIG.
 //
 // NOTE: a config naming an existing file as ca_file, p12_file, cert_file or
-// key_file makes the reader open and close that file; the fuzzer is run
-// where that is harmless.
+// key_file makes the reader open and close that file. Run the fuzzer only
+// where opening any readable file is harmless.
 
 import CJansson
 import Glibc

@@ -115,8 +115,8 @@ private func readPurgeRequest(_ root: JSONPointer) {
     expectCallerError(error, "PurgeRequest")
     return
   }
-  // The body carries the target and the mode; namespace, name and kind
-  // travel in the path.
+  // The body carries only the target and the mode, because namespace,
+  // name and kind travel in the path.
   withEncodedBody(request.encodeBody) { body in
     json_object_set_new(body, "namespace", makeJSONString(request.namespace))
     json_object_set_new(body, "name", makeJSONString(request.name))

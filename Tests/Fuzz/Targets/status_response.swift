@@ -34,7 +34,7 @@ private func checkStatus(_ status: ServiceOperationStatus) {
     "the succeeded, failed and pending counts do not add up to sites")
   fuzzCheck(summary.itemStates.count == items.count, "one item state per item")
 
-  // An error.code other than EOK and EPARTIAL fails the call; either way
+  // An error.code other than EOK and EPARTIAL fails the call. Either way
   // the check must return or throw, not crash.
   do throws(OpStatusError) {
     try checkAPIError(status.error, path: "/api/fuzz")
