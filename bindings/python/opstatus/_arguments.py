@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import math
+import os
 import re
+import sys
 import textwrap
-from collections.abc import Sequence
-from datetime import datetime, timedelta, timezone
-from typing import Any
 
 from . import __version__, version
+from ._datetimes import datetime, timedelta, timezone
 from ._exit_codes import EXIT_CODE_DESCRIPTIONS
 from ._output import FORMATS
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
 
 __all__ = ["PROGRAM", "build_parser", "check_usage", "secret_values"]
 
@@ -23,7 +27,8 @@ PROGRAM = "opstatus"
 _SECRET_OPTIONS = ("--api-token",)
 
 _KINDS = ("http_loadbalancer", "cdn_loadbalancer")
-_RELATIVE_TIME = re.compile(r"(?P<amount>\d+(?:\.\d+)?)(?P<unit>[smhd])")
+# Compiled by re on first use, which only `list --since` and `--until` make.
+_RELATIVE_TIME = r"(?P<amount>\d+(?:\.\d+)?)(?P<unit>[smhd])"
 _SECONDS_PER_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
@@ -74,12 +79,15 @@ def _operation_id(text: str) -> int:
 
 def _time(text: str) -> datetime | float:
     """Parse a time of ``list``: a duration ago, a unix time or an RFC 3339 time."""
-    relative = _RELATIVE_TIME.fullmatch(text)
+    relative = re.fullmatch(_RELATIVE_TIME, text)
     if relative:
         seconds = float(relative["amount"]) * _SECONDS_PER_UNIT[relative["unit"]]
         return datetime.now(timezone.utc) - timedelta(seconds=seconds)
-    with contextlib.suppress(ValueError):
+    try:
         unix_time = float(text)
+    except ValueError:
+        pass
+    else:
         if math.isfinite(unix_time) and unix_time >= 0:
             return unix_time
     # datetime.fromisoformat() of Python 3.10 does not accept a final Z.
@@ -95,6 +103,51 @@ def _time(text: str) -> datetime | float:
             f"got {text!r}"
         )
     return moment
+
+
+def _terminal_columns() -> int:
+    """Return the terminal width as ``shutil.get_terminal_size().columns`` does.
+
+    The COLUMNS environment variable wins when it is a positive number,
+    then the size of the terminal on stdout, then 80. shutil itself is not
+    imported because it takes milliseconds, with the compression modules
+    it loads, at every start of the command.
+    """
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        # stdout is None, closed or not a terminal.
+        columns = 0
+    # A pseudo-terminal whose size was never set reports 0 columns.
+    return columns or 80
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """RawDescriptionHelpFormatter that reads the terminal width without importing shutil.
+
+    argparse also creates formatters while it builds a parser, such as to
+    check the metavar of each argument added to a parser, so the import
+    would happen at every start, not only for help.
+    """
+
+    def __init__(
+        self,
+        prog: str,
+        indent_increment: int = 2,
+        max_help_position: int = 24,
+        width: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if width is None:
+            # HelpFormatter leaves 2 columns free, as with shutil.
+            width = _terminal_columns() - 2
+        super().__init__(prog, indent_increment, max_help_position, width, **kwargs)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -316,12 +369,13 @@ def build_parser(secrets: Sequence[str] = ()) -> argparse.ArgumentParser:
     ``secrets`` are argument values, such as the token, that error messages
     replace with ``***``.
     """
+    epilog = _epilog()
 
     def make_parser(**kwargs: Any) -> _Parser:
         return _Parser(
             secrets=secrets,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
-            epilog=_epilog(),
+            formatter_class=_HelpFormatter,
+            epilog=epilog,
             **kwargs,
         )
 
@@ -345,8 +399,8 @@ def build_parser(secrets: Sequence[str] = ()) -> argparse.ArgumentParser:
             "Print the status of one or more service operations on every site. "
         "Exit code 3 when a site failed; a pending operation exits with 0."
         ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=_epilog(),
+        formatter_class=_HelpFormatter,
+        epilog=epilog,
         secrets=secrets,
     )
     _add_operation_options(status, name_required=True)
@@ -368,8 +422,8 @@ def build_parser(secrets: Sequence[str] = ()) -> argparse.ArgumentParser:
             "Start a cache purge on a load balancer and print its operation id. "
         "With --wait, follow it like the wait subcommand."
         ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=_epilog(),
+        formatter_class=_HelpFormatter,
+        epilog=epilog,
         secrets=secrets,
     )
     _add_operation_options(purge, name_required=True)
@@ -413,8 +467,8 @@ def build_parser(secrets: Sequence[str] = ()) -> argparse.ArgumentParser:
             "List recent service operations of a namespace or a load balancer, "
         "newest first."
         ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=_epilog(),
+        formatter_class=_HelpFormatter,
+        epilog=epilog,
         secrets=secrets,
     )
     _add_operation_options(listing, name_required=False)
@@ -446,8 +500,8 @@ def build_parser(secrets: Sequence[str] = ()) -> argparse.ArgumentParser:
         "Progress goes to stderr: a live display on a terminal, otherwise one line "
         "per poll."
         ),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog=_epilog(),
+        formatter_class=_HelpFormatter,
+        epilog=epilog,
         secrets=secrets,
     )
     _add_operation_options(wait, name_required=True)

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import json
-import logging
 import operator
 import os
+import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import datetime, timezone
-from typing import Any, SupportsIndex
-from urllib.parse import urlsplit
+from collections.abc import Mapping
 
 from . import _ffi
-from ._callbacks import ProgressRelay
+from ._datetimes import datetime, timezone
 from ._errors import (
     OPSTATUS_ECANCELLED,
     OPSTATUS_ETIMEOUT,
@@ -27,7 +23,7 @@ from ._errors import (
     InvalidArgumentError,
     OpStatusError,
 )
-from ._models import ServiceOperationStatus, parse_status
+from ._models import ServiceOperationStatus, decode_result, parse_status
 from ._operations import (
     OperationRecord,
     OperationRef,
@@ -43,15 +39,26 @@ from ._operations import (
     parse_wait_many,
     wait_outcome,
 )
-from ._requests import check_text, list_request, purge_request, wait_options
+
+# Modules needed only by some methods are imported in those methods, so
+# that `opstatus status` starts without them: _callbacks, _requests,
+# logging and urllib.parse.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from typing import Any
+
+    from ._callbacks import ProgressRelay
 
 __all__ = ["Client"]
 
-_logger = logging.getLogger("opstatus")
-
-# OPSTATUS_LOG_DEBUG. Clients pass every message from this level up, so the
-# logger's own level decides what is recorded, even after it changes.
+# The opstatus_log_level values, which are the logging levels of the same
+# names. WARNING is also the level from which the default configuration of
+# logging shows a message.
 _LOG_LEVEL_DEBUG = 10
+_LOG_LEVEL_INFO = 20
+_LOG_LEVEL_WARNING = 30
+_LOG_LEVEL_ERROR = 40
 
 _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
@@ -59,10 +66,6 @@ _INT64_MAX = 2**63 - 1
 # The library measures a wait's deadline with its own clock, which may read
 # a few milliseconds less than time.monotonic() over the same call.
 _CLOCK_SLACK_SECONDS = 0.05
-
-# Type of the functions passed to _call(), which take the out pointer and the
-# client handle.
-_StatusCall = Callable[[Any, ctypes.c_void_p], object]
 
 
 def _status_list(setting: str, value: Iterable[str] | None) -> list[str] | None:
@@ -97,12 +100,18 @@ def _encode_text_argument(argument: str, value: object) -> bytes:
 
 
 def _check_op_id(service_op_id: object) -> int:
-    # bool is a subclass of int, but True is not an operation id.
-    if isinstance(service_op_id, bool) or not isinstance(service_op_id, SupportsIndex):
-        raise TypeError(
-            f"service_op_id must be an int, not {type(service_op_id).__name__}"
-        )
-    value = operator.index(service_op_id)
+    if type(service_op_id) is int:
+        value = service_op_id
+    else:
+        # bool is a subclass of int, but True is not an operation id. Other
+        # types with __index__, such as numpy.int64, are accepted. This is
+        # the test of isinstance(value, typing.SupportsIndex) in Python
+        # 3.11, which costs microseconds per call.
+        if isinstance(service_op_id, bool) or getattr(service_op_id, "__index__", None) is None:
+            raise TypeError(
+                f"service_op_id must be an int, not {type(service_op_id).__name__}"
+            )
+        value = operator.index(service_op_id)  # type: ignore[arg-type]
     # ctypes would silently wrap a value outside int64_t. Negative values
     # within the range go to the library, which rejects them itself.
     if not _INT64_MIN <= value <= _INT64_MAX:
@@ -110,20 +119,6 @@ def _check_op_id(service_op_id: object) -> int:
             f"invalid service_op_id {value}: it does not fit in a 64-bit signed integer"
         )
     return value
-
-
-def _decode_result(text: bytes) -> dict[str, Any]:
-    try:
-        result = json.loads(text)
-    except ValueError as exc:
-        raise InternalError(
-            f"libopstatus returned a result that is not valid JSON: {exc}"
-        ) from None
-    if not isinstance(result, dict):
-        raise InternalError(
-            f"libopstatus returned a JSON {type(result).__name__} instead of an object"
-        )
-    return result
 
 
 def _request_bytes(request: Mapping[str, Any]) -> bytes:
@@ -166,12 +161,82 @@ def _wait_end(
     raise error
 
 
+# The function that receives the library's log messages instead of the
+# "opstatus" logger while it is set, and the least severe level it shows.
+# The opstatus command sets one, so that it does not import logging.
+_log_sink: Callable[[int, str], None] | None = None
+_log_sink_level = _LOG_LEVEL_WARNING
+# The "opstatus" logger, looked up once logging has been imported.
+_logger: Any = None
+
+
+def set_log_sink(
+    sink: Callable[[int, str], None] | None, level: int = _LOG_LEVEL_DEBUG
+) -> tuple[Callable[[int, str], None] | None, int]:
+    """Send the library's log messages from ``level`` up to ``sink(level, text)``.
+
+    A sink of None sends them to the "opstatus" logger again. Returns the
+    sink and level that were set before, so that the caller can restore
+    them.
+    """
+    global _log_sink, _log_sink_level
+    previous = (_log_sink, _log_sink_level)
+    _log_sink, _log_sink_level = sink, level
+    return previous
+
+
+def _least_log_level() -> int:
+    """Return the least severe level of library message that would be shown.
+
+    Asking the library for less severe messages costs time, because it
+    formats each one: a DEBUG message for every request added about 20 us
+    to a status call of about 150 us (measured with libopstatus 0.1 on
+    loopback, CPython 3.11).
+    """
+    if _log_sink is not None:
+        return _log_sink_level
+    logger = _logger
+    if logger is None:
+        if "logging" not in sys.modules:
+            # Nothing can have configured logging before it was imported.
+            return _LOG_LEVEL_WARNING
+        logger = _opstatus_logger()
+    for level in (_LOG_LEVEL_DEBUG, _LOG_LEVEL_INFO, _LOG_LEVEL_WARNING):
+        if logger.isEnabledFor(level):
+            return level
+    return _LOG_LEVEL_ERROR
+
+
+def _opstatus_logger() -> Any:
+    global _logger
+    import logging
+
+    _logger = logging.getLogger("opstatus")
+    return _logger
+
+
+def _emit_log(level: int, message: str, *arguments: object) -> None:
+    """Log ``message % arguments`` to the log sink or to the "opstatus" logger."""
+    sink = _log_sink
+    if sink is not None:
+        if level >= _log_sink_level:
+            sink(level, message % arguments)
+        return
+    logger = _logger
+    if logger is None:
+        if level < _LOG_LEVEL_WARNING and "logging" not in sys.modules:
+            # Nothing can have configured logging before it was imported,
+            # and its default configuration drops messages below WARNING.
+            return
+        logger = _opstatus_logger()
+    if logger.isEnabledFor(level):
+        logger.log(level, message, *arguments)
+
+
 def _forward_log(level: int, message: bytes | None, payload: int | None) -> None:
     # Runs on the thread that made the request, inside the C call. The
     # opstatus_log_level values are the logging levels.
-    if _logger.isEnabledFor(level):
-        text = (message or b"").decode("utf-8", errors="replace")
-        _logger.log(level, "%s", text)
+    _emit_log(level, "%s", (message or b"").decode("utf-8", errors="replace"))
 
 
 # One callback for every client, kept for the life of the interpreter, so the
@@ -316,6 +381,8 @@ class Client:
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._calls_in_progress = 0
+        # The level last passed to opstatus_set_log_callback().
+        self._log_level = _least_log_level()
         api_url = config.get("api_url")
         self._api_url = api_url if isinstance(api_url, str) else None
         # Kept on the instance so that __del__ still works while the
@@ -333,7 +400,7 @@ class Client:
         _ffi.lib.opstatus_client_new(ctypes.byref(handle), config_text.encode("utf-8"))
         try:
             _ffi.lib.opstatus_set_log_callback(
-                handle, _LOG_LEVEL_DEBUG, _LOG_CALLBACK, None
+                handle, self._log_level, _LOG_CALLBACK, None
             )
         except BaseException:
             self._free_client(handle)
@@ -363,6 +430,11 @@ class Client:
                 kind of the load balancer. None means the client's
                 ``resource_kind`` setting.
 
+        Returns:
+            The status. It keeps the library's JSON text and converts it on
+            the first access to one of its fields, so a caller that does
+            not read the items does not pay for building them.
+
         Raises:
             InvalidArgumentError: An argument is invalid. Nothing was sent.
             OpStatusError: A subclass for each failure of the request, such
@@ -373,17 +445,19 @@ class Client:
         name_bytes = _encode_text_argument("name", name)
         op_id = _check_op_id(service_op_id)
         if kind is not None:
+            from ._requests import check_text
+
             # opstatus_get_status() has no kind argument, but the JSON
             # request has one.
             ref = OperationRef(namespace, name, op_id, check_text("kind", kind))
-            return parse_status(self.get_status_json(ref.to_request()))
-
-        def call(out: Any, handle: ctypes.c_void_p) -> object:
-            return _ffi.lib.opstatus_get_status(
-                out, handle, namespace_bytes, name_bytes, op_id
+            text = self._call(
+                _ffi.lib.opstatus_get_status_json, _request_bytes(ref.to_request())
             )
-
-        return parse_status(_decode_result(self._call(call)))
+        else:
+            text = self._call(_ffi.lib.opstatus_get_status, namespace_bytes, name_bytes, op_id)
+        # The fields are converted on first access, which callers that only
+        # check for errors never make.
+        return ServiceOperationStatus._from_text(text)
 
     def get_status_json(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """Fetch the status of a service operation with JSON in and out.
@@ -401,12 +475,7 @@ class Client:
     def _call_json(
         self, function: Callable[..., object], request: Mapping[str, Any]
     ) -> dict[str, Any]:
-        request_bytes = _request_bytes(request)
-
-        def call(out: Any, handle: ctypes.c_void_p) -> object:
-            return function(out, handle, request_bytes)
-
-        return _decode_result(self._call(call))
+        return decode_result(self._call(function, _request_bytes(request)))
 
     def purge(
         self,
@@ -455,6 +524,8 @@ class Client:
                 not have started; :meth:`list_operations` shows it.
             ClientClosedError: The client is closed.
         """
+        from ._requests import purge_request
+
         request = purge_request(
             namespace,
             name,
@@ -513,6 +584,8 @@ class Client:
             OpStatusError: A subclass for each failure of the request.
             ClientClosedError: The client is closed.
         """
+        from ._requests import list_request
+
         request = list_request(
             namespace,
             name,
@@ -525,7 +598,8 @@ class Client:
         result = self._call_json(_ffi.lib.opstatus_list_json, request)
         error = result.get("error")
         if isinstance(error, Mapping) and error.get("code") == "EPARTIAL":
-            _logger.warning(
+            _emit_log(
+                _LOG_LEVEL_WARNING,
                 "the server returned part of the operation list of namespace %r "
                 "(EPARTIAL): %s",
                 namespace,
@@ -639,6 +713,9 @@ class Client:
             ClientClosedError: The client is closed.
             BaseException: Whatever ``progress`` raised.
         """
+        from ._callbacks import ProgressRelay
+        from ._requests import check_text, wait_options
+
         ref = OperationRef(
             check_text("namespace", namespace),
             check_text("name", name),
@@ -731,6 +808,9 @@ class Client:
             ClientClosedError: The client is closed.
             BaseException: Whatever ``progress`` raised.
         """
+        from ._callbacks import ProgressRelay
+        from ._requests import wait_options
+
         operations = [operation_ref(value) for value in refs]
         request: dict[str, Any] = {
             "operations": [ref.to_request() for ref in operations],
@@ -771,7 +851,8 @@ class Client:
         relay: ProgressRelay[Any] | None,
     ) -> tuple[int, dict[str, Any] | None, OpStatusError | None]:
         request_bytes = _request_bytes(request)
-        with self._borrowed_handle() as handle:
+        handle = self._acquire_handle()
+        try:
             out = ctypes.c_void_p()
             code = function(
                 ctypes.byref(out),
@@ -784,9 +865,11 @@ class Client:
             # would replace the thread's last error.
             error = None if code == OPSTATUS_OK else _ffi.last_error(code)
             text = _ffi.take_optional_string(out)
+        finally:
+            self._release_handle()
         if relay is not None:
             relay.raise_callback_error()
-        return code, None if text is None else _decode_result(text), error
+        return code, None if text is None else decode_result(text), error
 
     def cancel(self) -> None:
         """Cancel every call in progress on this client, from any thread.
@@ -798,35 +881,57 @@ class Client:
         nothing.
         """
         try:
-            with self._borrowed_handle() as handle:
-                _ffi.lib.opstatus_client_cancel(handle)
+            handle = self._acquire_handle()
         except ClientClosedError:
             return
+        try:
+            _ffi.lib.opstatus_client_cancel(handle)
+        finally:
+            self._release_handle()
 
-    @contextlib.contextmanager
-    def _borrowed_handle(self) -> Iterator[ctypes.c_void_p]:
-        # The lock guards only the counter, so calls run in parallel. close()
-        # waits for the counter to reach zero before it frees the client.
+    # Every call on the handle runs between _acquire_handle() and
+    # _release_handle(). The lock guards the counter and the log level, not
+    # the calls, so calls run in parallel, and close() waits for the
+    # counter to reach zero before it frees the client.
+
+    def _acquire_handle(self) -> int:
         with self._lock:
             handle = self._handle
             if handle is None:
                 raise ClientClosedError(
                     "the client is closed. Create a new Client to send requests."
                 )
+            # The library sends messages from the level set here up, and
+            # they are filtered again when they arrive, so a logger level
+            # made stricter during the call still applies.
+            # NOTE: a level lowered during a call, such as DEBUG turned on
+            # during a long wait(), applies from the next call on the client.
+            level = _least_log_level()
+            if level != self._log_level:
+                _ffi.lib.opstatus_set_log_callback(handle, level, _LOG_CALLBACK, None)
+                self._log_level = level
             self._calls_in_progress += 1
-        try:
-            yield ctypes.c_void_p(handle)
-        finally:
-            with self._lock:
-                self._calls_in_progress -= 1
-                if self._calls_in_progress == 0:
-                    self._idle.notify_all()
+        return handle
 
-    def _call(self, function: _StatusCall) -> bytes:
-        with self._borrowed_handle() as handle:
+    def _release_handle(self) -> None:
+        with self._lock:
+            self._calls_in_progress -= 1
+            # close() sets the handle to None before it waits.
+            if self._calls_in_progress == 0 and self._handle is None:
+                self._idle.notify_all()
+
+    def _call(self, function: Callable[..., object], *arguments: object) -> bytes:
+        """Call ``function(&out, handle, *arguments)`` and return the text it hands over.
+
+        The function's errcheck raises the error of a failed call.
+        """
+        handle = self._acquire_handle()
+        try:
             out = ctypes.c_void_p()
-            function(ctypes.byref(out), handle)
+            function(ctypes.byref(out), handle, *arguments)
             return _ffi.take_string(out)
+        finally:
+            self._release_handle()
 
     def close(self) -> None:
         """Free the client and close its connections.
@@ -868,6 +973,8 @@ def _url_without_userinfo(url: str | None) -> str | None:
     # A URL may carry a password, which a repr must not show.
     if url is None:
         return None
+    from urllib.parse import urlsplit
+
     try:
         parts = urlsplit(url)
     except ValueError:

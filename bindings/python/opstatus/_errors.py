@@ -8,7 +8,10 @@ Each ``opstatus_result`` code in ``opstatus.h`` has its own subclass of
 from __future__ import annotations
 
 import builtins
-from typing import Any, ClassVar
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar
 
 __all__ = [
     "APIError",

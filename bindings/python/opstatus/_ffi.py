@@ -15,10 +15,7 @@ The library is searched in this order:
 from __future__ import annotations
 
 import ctypes
-import json
 import os
-from pathlib import Path
-from typing import Any
 
 from ._errors import (
     CODE_NAMES,
@@ -28,6 +25,10 @@ from ._errors import (
     error_for_code,
 )
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 # The major version of the ABI that this package was written for, and the
 # lowest minor version that has every function declared below.
 EXPECTED_MAJOR = 0
@@ -35,10 +36,17 @@ MINIMUM_MINOR = 1
 
 LIBRARY_ENV = "OPSTATUS_LIBRARY"
 SONAME = "libopstatus.so.0"
+# os.path instead of pathlib, which would add milliseconds to every start
+# of the opstatus command.
+_PACKAGE_DIRECTORY = os.path.dirname(os.path.realpath(__file__))
 # The copy that a wheel built by "make wheel" carries next to this file.
-PACKAGED_LIBRARY = Path(__file__).resolve().parent / SONAME
+PACKAGED_LIBRARY = os.path.join(_PACKAGE_DIRECTORY, SONAME)
 # bindings/python/opstatus/_ffi.py -> <repository>/build/libopstatus.so
-BUILD_TREE_LIBRARY = Path(__file__).resolve().parents[3] / "build" / "libopstatus.so"
+BUILD_TREE_LIBRARY = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(_PACKAGE_DIRECTORY))),
+    "build",
+    "libopstatus.so",
+)
 
 
 class OpstatusErrorStruct(ctypes.Structure):
@@ -60,7 +68,7 @@ def _candidate_paths() -> list[str]:
     configured = os.environ.get(LIBRARY_ENV, "")
     if configured:
         return [configured]
-    candidates = [str(path) for path in (PACKAGED_LIBRARY, BUILD_TREE_LIBRARY) if path.exists()]
+    candidates = [path for path in (PACKAGED_LIBRARY, BUILD_TREE_LIBRARY) if os.path.exists(path)]
     return candidates + [SONAME]
 
 
@@ -113,6 +121,8 @@ def _decode(raw: bytes | None) -> str | None:
 def _code_name_from_library() -> str | None:
     # Only for codes that this package does not know, such as ones a newer
     # minor version added: the JSON form of the last error contains the name.
+    import json
+
     pointer = lib.opstatus_last_error_json()
     if not pointer:
         return None

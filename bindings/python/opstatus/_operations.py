@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
 from ._errors import OpStatusError, ProtocolError, error_for_code
 from ._models import ServiceOperationStatus, parse_status, parse_time
+from ._record import FrozenRecord
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from datetime import datetime
+    from typing import Any
 
 __all__ = [
     "OperationRecord",
@@ -51,39 +54,51 @@ class WaitOutcome(enum.Enum):
     """The operation's status could not be read, for example an unknown id."""
 
 
-@dataclass(frozen=True, slots=True)
-class OperationRef:
+class OperationRef(FrozenRecord):
     """Identity of one service operation: where it runs and its id.
 
     ``kind`` is ``"http_loadbalancer"`` or ``"cdn_loadbalancer"``. None
     means the client's ``resource_kind`` setting.
 
+    Fields, in order: ``namespace``, ``name``, ``service_op_id``, ``kind``
+    (default None). Like every result type, it behaves as a frozen
+    dataclass.
+
     Raises TypeError on construction when a field has the wrong type. The
     library checks the values themselves, such as a negative id.
     """
 
+    __match_args__ = ("namespace", "name", "service_op_id", "kind")
+    __slots__ = __match_args__
+    _field_defaults = {"kind": None}
+
     namespace: str
     name: str
     service_op_id: int
-    kind: str | None = None
+    kind: str | None
 
-    def __post_init__(self) -> None:
-        for field_name in ("namespace", "name"):
-            value = getattr(self, field_name)
+    def __init__(
+        self, namespace: str, name: str, service_op_id: int, kind: str | None = None
+    ) -> None:
+        for field_name, value in (("namespace", namespace), ("name", name)):
             if not isinstance(value, str):
                 raise TypeError(
                     f"OperationRef.{field_name} must be a str, not {type(value).__name__}"
                 )
         # bool is a subclass of int, but True is not an operation id.
-        op_id = self.service_op_id
-        if isinstance(op_id, bool) or not isinstance(op_id, int):
+        if isinstance(service_op_id, bool) or not isinstance(service_op_id, int):
             raise TypeError(
-                f"OperationRef.service_op_id must be an int, not {type(op_id).__name__}"
+                f"OperationRef.service_op_id must be an int, not {type(service_op_id).__name__}"
             )
-        if self.kind is not None and not isinstance(self.kind, str):
+        if kind is not None and not isinstance(kind, str):
             raise TypeError(
-                f"OperationRef.kind must be a str or None, not {type(self.kind).__name__}"
+                f"OperationRef.kind must be a str or None, not {type(kind).__name__}"
             )
+        set_field = object.__setattr__
+        set_field(self, "namespace", namespace)
+        set_field(self, "name", name)
+        set_field(self, "service_op_id", service_op_id)
+        set_field(self, "kind", kind)
 
     def to_request(self) -> dict[str, Any]:
         """Return the status request of ``opstatus.h`` for this operation."""
@@ -97,29 +112,62 @@ class OperationRef:
         return request
 
 
-@dataclass(frozen=True, slots=True)
-class OperationRecord:
+class OperationRecord(FrozenRecord):
     """One entry of :meth:`Client.list_operations`.
 
     A field that the server left out is None. Times are timezone-aware.
+
+    Fields, in order: ``service_op_id``, ``svc_version``,
+    ``created_time``, ``modified_time``.
     """
+
+    __match_args__ = ("service_op_id", "svc_version", "created_time", "modified_time")
+    __slots__ = __match_args__
 
     service_op_id: int | None
     svc_version: int | None
     created_time: datetime | None
     modified_time: datetime | None
 
+    def __init__(
+        self,
+        service_op_id: int | None,
+        svc_version: int | None,
+        created_time: datetime | None,
+        modified_time: datetime | None,
+    ) -> None:
+        set_field = object.__setattr__
+        set_field(self, "service_op_id", service_op_id)
+        set_field(self, "svc_version", svc_version)
+        set_field(self, "created_time", created_time)
+        set_field(self, "modified_time", modified_time)
 
-@dataclass(frozen=True, slots=True)
-class StatusOutcome:
+
+class StatusOutcome(FrozenRecord):
     """Result for one operation of :meth:`Client.get_status_many`.
 
     Exactly one of ``status`` and ``error`` is set.
+
+    Fields, in order: ``request``, ``status``, ``error``.
     """
+
+    __match_args__ = ("request", "status", "error")
+    __slots__ = __match_args__
 
     request: OperationRef
     status: ServiceOperationStatus | None
     error: OpStatusError | None
+
+    def __init__(
+        self,
+        request: OperationRef,
+        status: ServiceOperationStatus | None,
+        error: OpStatusError | None,
+    ) -> None:
+        set_field = object.__setattr__
+        set_field(self, "request", request)
+        set_field(self, "status", status)
+        set_field(self, "error", error)
 
     @property
     def ok(self) -> bool:
@@ -127,52 +175,95 @@ class StatusOutcome:
         return self.error is None
 
 
-@dataclass(frozen=True, slots=True)
-class WaitProgress:
+class WaitProgress(FrozenRecord):
     """State of a wait after one poll, passed to the progress callback.
 
     ``outcome`` is ``"pending"``, ``"succeeded"`` or ``"failed"``, as the
     library judged the poll. ``elapsed`` is in seconds since the wait
     started.
+
+    Fields, in order: ``outcome``, ``polls``, ``elapsed``.
     """
+
+    __match_args__ = ("outcome", "polls", "elapsed")
+    __slots__ = __match_args__
 
     outcome: str
     polls: int
     elapsed: float
 
+    def __init__(self, outcome: str, polls: int, elapsed: float) -> None:
+        set_field = object.__setattr__
+        set_field(self, "outcome", outcome)
+        set_field(self, "polls", polls)
+        set_field(self, "elapsed", elapsed)
 
-@dataclass(frozen=True, slots=True)
-class WaitResult:
+
+class WaitResult(FrozenRecord):
     """End of :meth:`Client.wait`.
 
     ``status`` is the last status read. It is None only when the wait timed
     out or was cancelled before its first poll completed. ``elapsed`` is in
     seconds.
+
+    Fields, in order: ``status``, ``outcome``, ``polls``, ``elapsed``.
     """
+
+    __match_args__ = ("status", "outcome", "polls", "elapsed")
+    __slots__ = __match_args__
 
     status: ServiceOperationStatus | None
     outcome: WaitOutcome
     polls: int
     elapsed: float
 
+    def __init__(
+        self,
+        status: ServiceOperationStatus | None,
+        outcome: WaitOutcome,
+        polls: int,
+        elapsed: float,
+    ) -> None:
+        set_field = object.__setattr__
+        set_field(self, "status", status)
+        set_field(self, "outcome", outcome)
+        set_field(self, "polls", polls)
+        set_field(self, "elapsed", elapsed)
 
-@dataclass(frozen=True, slots=True)
-class WaitOutcomeEntry:
+
+class WaitOutcomeEntry(FrozenRecord):
     """State of one operation at the end of :meth:`Client.wait_many`.
 
     ``status`` is the last status read and ``error`` is set when
     ``outcome`` is ERROR. An operation that failed on a site has a status
     and no error.
+
+    Fields, in order: ``request``, ``outcome``, ``status``, ``error``.
     """
+
+    __match_args__ = ("request", "outcome", "status", "error")
+    __slots__ = __match_args__
 
     request: OperationRef
     outcome: WaitOutcome
     status: ServiceOperationStatus | None
     error: OpStatusError | None
 
+    def __init__(
+        self,
+        request: OperationRef,
+        outcome: WaitOutcome,
+        status: ServiceOperationStatus | None,
+        error: OpStatusError | None,
+    ) -> None:
+        set_field = object.__setattr__
+        set_field(self, "request", request)
+        set_field(self, "outcome", outcome)
+        set_field(self, "status", status)
+        set_field(self, "error", error)
 
-@dataclass(frozen=True, slots=True)
-class WaitManyResult:
+
+class WaitManyResult(FrozenRecord):
     """End of :meth:`Client.wait_many`, or a snapshot of it after one round.
 
     ``operations`` is in the order of the request. ``outcome`` is SUCCEEDED
@@ -180,12 +271,30 @@ class WaitManyResult:
     failed or could not be read, and TIMEOUT or CANCELLED when the wait
     stopped early. Snapshots passed to a progress callback have PENDING
     while operations remain. ``elapsed`` is in seconds.
+
+    Fields, in order: ``operations``, ``outcome``, ``polls``, ``elapsed``.
     """
+
+    __match_args__ = ("operations", "outcome", "polls", "elapsed")
+    __slots__ = __match_args__
 
     operations: tuple[WaitOutcomeEntry, ...]
     outcome: WaitOutcome
     polls: int
     elapsed: float
+
+    def __init__(
+        self,
+        operations: tuple[WaitOutcomeEntry, ...],
+        outcome: WaitOutcome,
+        polls: int,
+        elapsed: float,
+    ) -> None:
+        set_field = object.__setattr__
+        set_field(self, "operations", operations)
+        set_field(self, "outcome", outcome)
+        set_field(self, "polls", polls)
+        set_field(self, "elapsed", elapsed)
 
 
 def _invalid(field: str, value: Any, expected: str) -> ProtocolError:

@@ -8,10 +8,8 @@ UTC with milliseconds.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from datetime import datetime, timezone
-from typing import Any, TextIO
 
+from ._datetimes import datetime, timezone
 from ._errors import OpStatusError
 from ._models import OperationItem, ServiceOperationStatus
 from ._operations import (
@@ -21,6 +19,11 @@ from ._operations import (
     WaitManyResult,
     WaitOutcomeEntry,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any, TextIO
 
 __all__ = ["FORMATS", "Output", "describe_ref", "time_text"]
 

@@ -9,11 +9,14 @@ them before anything is sent.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-from datetime import datetime, timezone
-from typing import Any
 
+from ._datetimes import datetime, timezone
 from ._errors import InvalidArgumentError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from typing import Any
 
 __all__ = [
     "list_request",

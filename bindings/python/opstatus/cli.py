@@ -12,19 +12,13 @@ the command with Python's ImportError and its traceback, before main() runs.
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import logging
 import math
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TextIO, TypeVar
 
 from ._arguments import PROGRAM, build_parser, check_usage, secret_values
-from ._client import Client
-from ._display import LiveProgress, PlainProgress, ProgressDisplay, site_state
+from ._client import Client, set_log_sink
 from ._errors import OpStatusError
 from ._exit_codes import (
     EXIT_CODE_DESCRIPTIONS,
@@ -37,56 +31,69 @@ from ._models import OperationState, ServiceOperationStatus
 from ._operations import OperationRef, WaitManyResult, WaitOutcome
 from ._output import Output, describe_ref
 
+# Only _arguments imports argparse. The command does not import logging or
+# typing at all, and imports the progress display only for a wait, because
+# each of them adds milliseconds to every start.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Callable, Sequence
+    from typing import Any, TextIO, TypeVar
+
+    from ._display import ProgressDisplay
+
+    ResultT = TypeVar("ResultT")
+
 __all__ = ["EXIT_CODE_DESCRIPTIONS", "ExitCode", "build_parser", "exit_code_for", "main"]
 
-_logger = logging.getLogger("opstatus")
+# The opstatus_log_level values are those of logging, and the lines use
+# logging's level names in lower case.
+_LOG_LEVEL_NAMES = {10: "debug", 20: "info", 30: "warning", 40: "error"}
+_LOG_LEVEL_DEBUG = 10
+_LOG_LEVEL_WARNING = 30
+_LOG_LEVEL_ERROR = 40
 
-ResultT = TypeVar("ResultT")
 
+class _StderrLog:
+    """Receiver of the library's log messages, which writes them to stderr, one line each.
 
-class _StderrLogHandler(logging.Handler):
-    """Logging handler that writes records of the opstatus logger to stderr, one line each.
-
-    While a progress display is active, lines go through it, so that the
-    live display is redrawn below them.
+    The command sets :meth:`write` as the log sink of ``_client``, with the
+    least severe level to show, instead of configuring the "opstatus"
+    logger. While a progress display is active, lines go through it, so
+    that the live display is redrawn below them.
     """
 
     def __init__(self, stream: TextIO) -> None:
-        super().__init__()
         self._stream = stream
+        # Messages may arrive on several threads at once.
+        self._lock = threading.Lock()
         self.display: ProgressDisplay | None = None
 
-    def emit(self, record: logging.LogRecord) -> None:
+    def write(self, level: int, text: str) -> None:
+        name = _LOG_LEVEL_NAMES.get(level, f"level {level}")
+        line = f"{PROGRAM}: {name}: {text}"
         try:
-            line = f"{PROGRAM}: {record.levelname.lower()}: {record.getMessage()}"
-            display = self.display
-            if display is not None:
-                display.write_line(line)
-            else:
-                self._stream.write(line + "\n")
-                self._stream.flush()
+            with self._lock:
+                display = self.display
+                if display is not None:
+                    display.write_line(line)
+                else:
+                    self._stream.write(line + "\n")
+                    self._stream.flush()
         except Exception:  # noqa: BLE001
-            self.handleError(record)
+            # A line that cannot be written, such as on a closed stderr, is
+            # dropped so that the request goes on. This runs inside the
+            # library's log callback, where ctypes would only print the
+            # exception.
+            pass
 
 
-@contextlib.contextmanager
-def _stderr_logging(options: argparse.Namespace) -> Iterator[_StderrLogHandler]:
-    handler = _StderrLogHandler(sys.stderr)
-    saved_level, saved_propagate = _logger.level, _logger.propagate
+def _log_level(options: argparse.Namespace) -> int:
     if options.verbose:
-        _logger.setLevel(logging.DEBUG)
-    elif options.quiet:
-        _logger.setLevel(logging.ERROR)
-    else:
-        _logger.setLevel(logging.WARNING)
-    _logger.propagate = False
-    _logger.addHandler(handler)
-    try:
-        yield handler
-    finally:
-        _logger.removeHandler(handler)
-        _logger.setLevel(saved_level)
-        _logger.propagate = saved_propagate
+        return _LOG_LEVEL_DEBUG
+    if options.quiet:
+        return _LOG_LEVEL_ERROR
+    return _LOG_LEVEL_WARNING
 
 
 def _read_token_file(path: str) -> str:
@@ -189,6 +196,8 @@ def _status_exit_code(
         _print_error(f"{describe_ref(ref)}: {error.message}")
         return exit_code_for(error)
     if status is not None and status.summary.state is OperationState.FAILED:
+        from ._display import site_state
+
         failed_sites = [
             item.purge.site if item.purge and item.purge.site else "-"
             for item in status.items
@@ -218,6 +227,8 @@ def _command_status(client: Client, options: argparse.Namespace, output: Output)
 def _progress_display(options: argparse.Namespace) -> ProgressDisplay | None:
     if options.quiet:
         return None
+    from ._display import LiveProgress, PlainProgress
+
     if sys.stderr.isatty():
         return LiveProgress(sys.stderr)
     return PlainProgress(sys.stderr)
@@ -227,7 +238,7 @@ def _wait(
     client: Client,
     options: argparse.Namespace,
     output: Output,
-    log_handler: _StderrLogHandler,
+    log_handler: _StderrLog,
     refs: Sequence[OperationRef],
 ) -> tuple[WaitManyResult, ExitCode]:
     display = _progress_display(options)
@@ -278,7 +289,7 @@ def _wait_exit_code(result: WaitManyResult, timeout: float) -> ExitCode:
 
 
 def _command_wait(
-    client: Client, options: argparse.Namespace, output: Output, log_handler: _StderrLogHandler
+    client: Client, options: argparse.Namespace, output: Output, log_handler: _StderrLog
 ) -> ExitCode:
     refs = [OperationRef(options.namespace, options.name, op_id, options.kind) for op_id in options.ids]
     result, code = _wait(client, options, output, log_handler, refs)
@@ -287,7 +298,7 @@ def _command_wait(
 
 
 def _command_purge(
-    client: Client, options: argparse.Namespace, output: Output, log_handler: _StderrLogHandler
+    client: Client, options: argparse.Namespace, output: Output, log_handler: _StderrLog
 ) -> ExitCode:
     op_id = client.purge(
         options.namespace,
@@ -323,7 +334,7 @@ def _command_list(client: Client, options: argparse.Namespace, output: Output) -
 
 
 def _run_command(
-    client: Client, options: argparse.Namespace, output: Output, log_handler: _StderrLogHandler
+    client: Client, options: argparse.Namespace, output: Output, log_handler: _StderrLog
 ) -> ExitCode:
     if options.command == "status":
         return _command_status(client, options, output)
@@ -345,7 +356,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     check_usage(parser, options)
     output = Output(options.output, sys.stdout)
 
-    with _stderr_logging(options) as log_handler:
+    log_handler = _StderrLog(sys.stderr)
+    previous_sink = set_log_sink(log_handler.write, _log_level(options))
+    try:
         try:
             with Client(**_client_settings(options)) as client:
                 return int(
@@ -370,3 +383,5 @@ def main(argv: Sequence[str] | None = None) -> int:
             # gets one line and no traceback.
             _print_error(f"unexpected error: {type(exc).__name__}: {exc}")
             return int(ExitCode.ERROR)
+    finally:
+        set_log_sink(*previous_sink)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import json
 import logging
+import pickle
 import socket
 import threading
 import time
@@ -15,6 +17,7 @@ from datetime import datetime
 import pytest
 
 import opstatus
+from opstatus._models import parse_status
 
 NAMESPACE = "demo"
 LOAD_BALANCER = "shop-frontend"
@@ -95,6 +98,23 @@ def test_get_status_seeded_summary(client):
     _assert_aware(summary.latest_finish)
     assert summary.earliest_start == min(item.purge.start_time for item in status.items)
     assert summary.latest_finish == max(item.purge.finish_time for item in status.items)
+
+
+def test_get_status_converted_on_access(client):
+    status = _get_seeded(client)
+    request = {
+        "namespace": NAMESPACE,
+        "name": LOAD_BALANCER,
+        "service_op_id": SEEDED_OP_ID,
+    }
+    expected = parse_status(client.get_status_json(request))
+
+    assert repr(_get_seeded(client)) == repr(expected)
+    assert status == expected
+    assert hash(status) == hash(expected)
+    assert status.items == expected.items
+    assert pickle.loads(pickle.dumps(_get_seeded(client))) == expected
+    assert dataclasses.asdict(_get_seeded(client)) == dataclasses.asdict(expected)
 
 
 def test_get_status_json_raw_form(client):
@@ -375,6 +395,34 @@ def test_library_log_respects_level(emulator):
         logger.propagate = saved_propagate
 
     assert handler.records == []
+
+
+def test_library_log_level_read_per_call(emulator):
+    logger = logging.getLogger("opstatus")
+    handler = _RecordList()
+    saved_level, saved_propagate = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(logging.WARNING)
+    logger.propagate = False
+    try:
+        with emulator.client() as client:
+            _get_seeded(client)
+            quiet_records = list(handler.records)
+            logger.setLevel(logging.DEBUG)
+            _get_seeded(client)
+            debug_records = list(handler.records)
+            logger.setLevel(logging.WARNING)
+            _get_seeded(client)
+            final_records = list(handler.records)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved_level)
+        logger.propagate = saved_propagate
+
+    assert quiet_records == []
+    assert debug_records != []
+    assert {record.levelno for record in debug_records} == {logging.DEBUG}
+    assert final_records == debug_records
 
 
 # Failures reported by the server

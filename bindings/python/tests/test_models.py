@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 import opstatus
-from opstatus._models import parse_status, parse_time
+from opstatus._models import ServiceOperationStatus, parse_status, parse_time
 
 UTC = timezone.utc
 
@@ -193,3 +194,41 @@ def test_models_frozen():
         status.summary.sites = 2  # type: ignore[misc]
     with pytest.raises(dataclasses.FrozenInstanceError):
         status.items[0].status = "failed"  # type: ignore[misc]
+
+
+def test_models_dataclass_functions():
+    status = parse_status({"items": [{"status": "success", "purge": {}}], "summary": _summary()})
+    item = status.items[0]
+
+    assert dataclasses.is_dataclass(status)
+    assert [field.name for field in dataclasses.fields(item)] == [
+        "service_op_id",
+        "status",
+        "purge",
+        "state",
+    ]
+    assert dataclasses.fields(item)[3].default is None
+    assert dataclasses.asdict(item)["purge"]["site"] is None
+    assert dataclasses.replace(item, status="failed").status == "failed"
+    assert dataclasses.replace(item, status="failed").purge == item.purge
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        del status.summary.sites
+
+
+def test_models_status_text_converted_on_access():
+    text = json.dumps({"items": [{"status": "success"}], "summary": _summary()}).encode()
+    status = ServiceOperationStatus._from_text(text)
+
+    assert status == parse_status(json.loads(text))
+    assert status.items[0].status == "success"
+
+
+def test_models_status_text_invalid_on_access():
+    status = ServiceOperationStatus._from_text(b'{"items": {}, "summary": {}}')
+
+    with pytest.raises(opstatus.ProtocolError) as caught:
+        status.summary  # noqa: B018
+    assert "invalid items " in caught.value.message
+    not_json = ServiceOperationStatus._from_text(b"not json")
+    with pytest.raises(opstatus.InternalError):
+        not_json.items  # noqa: B018
