@@ -1,7 +1,7 @@
 /*
  * opstatus: status of F5 Distributed Cloud service operations from C.
  *
- * The library asks an F5 XC tenant for the status of a service operation,
+ * The library requests from an F5 XC tenant the status of a service operation,
  * such as a cache purge, on a load balancer with caching enabled. Each
  * operation runs on every edge site, and the result lists what every site
  * reported, with a summary of the whole operation.
@@ -99,7 +99,8 @@ typedef struct opstatus_error {
     opstatus_result code;
     /** HTTP status of the response, or 0 when no response was received. */
     int http_status;
-    /** What failed and on which value; never NULL, "" after success. */
+    /** Description of the failure, naming the value that failed; never
+     *  NULL, and "" after success. */
     const char *message;
     /** F5 XC error.code of the response, such as "EPERMS", or NULL. */
     const char *api_code;
@@ -191,7 +192,7 @@ void opstatus_free(void *ptr);
  * Creates a client for one tenant from settings given as JSON text.
  *
  * Each setting is taken from the config JSON first, then from the
- * environment variables listed with it, in that order; an empty variable
+ * environment variables listed with it, in that order. An empty variable
  * counts as unset. Set "use_environment" to false to read the config JSON
  * only.
  *
@@ -309,7 +310,8 @@ opstatus_result opstatus_set_log_callback(opstatus_client *client,
  *     they may exceed 2^53.
  *   - "earliest_start", "latest_finish": the earliest start_time and latest
  *     finish_time as the server wrote them, or null when no site gave one.
- * Item fields that the server left out stay out of the result. Byte counts
+ * Item fields that the server left out stay out of the result, and fields
+ * the API does not define, null fields and empty times are removed. Byte counts
  * are decimal strings and service_op_id is a number. Each item also gets
  * "state": "succeeded", "failed" or "pending", the classification of its
  * status word by the client's success_statuses and failure_statuses.
@@ -449,8 +451,8 @@ opstatus_result opstatus_list_value(json_t **out, opstatus_client *client,
  *                      client's max_connections setting, 8). Each status
  *                      request is as for opstatus_get_status_json(), with
  *                      an optional "kind".
- * @return OPSTATUS_OK when every operation has a result, even an error;
- *   another code when the call as a whole failed, such as
+ * @return OPSTATUS_OK when every operation has a result, even an error.
+ *   Another code means the call as a whole failed, such as
  *   OPSTATUS_EINVAL for a request that is not of this shape.
  */
 opstatus_result opstatus_get_status_many_json(char **out,
@@ -535,7 +537,7 @@ typedef int (*opstatus_progress_value_fn)(const json_t *progress,
  *                      non-zero to cancel the wait.
  * @param payload       passed to progress unchanged.
  * @return OPSTATUS_OK when the operation finished; summary.state and
- *   wait.outcome in the result say whether it succeeded or failed.
+ *   wait.outcome in the result tell whether it succeeded or failed.
  *   OPSTATUS_ETIMEOUT when deadline_ms passed first, OPSTATUS_ECANCELLED
  *   when progress or opstatus_client_cancel() cancelled it, or the code of
  *   a poll that failed, such as OPSTATUS_ENOTFOUND.

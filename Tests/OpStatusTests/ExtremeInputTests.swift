@@ -262,7 +262,7 @@ func statusRequestNamed(_ name: JSONPointer) -> Result<StatusRequest, OpStatusEr
     #expect(status.items?.first?.serviceOperationID == Int64.max)
   }
 
-  /// jansson rejects the number while parsing, before the decoder sees it.
+  /// jansson rejects the number while parsing, before the decoder reads it.
   @Test func idInt64MaxPlusOneNumberProtocolError() {
     let result = decodeStatusBody(#"{"items":[{"service_op_id":9223372036854775808}]}"#)
     #expect(result.failure?.code == .protocolError)

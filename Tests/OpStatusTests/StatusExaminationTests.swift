@@ -32,7 +32,7 @@ private let responses: [String] = [
   #"[]"#,
 ]
 
-/// The examination's result text and error message for a response.
+/// Returns the examination's result text and error message for a response.
 private func examine(_ text: String) throws -> (result: String?, error: String?) {
   let document = try parseJSON(text)
   do {
@@ -47,7 +47,7 @@ private func examine(_ text: String) throws -> (result: String?, error: String?)
   }
 }
 
-/// The model decoder's result text and error message for a response.
+/// Returns the model decoder's result text and error message for a response.
 private func decodeWithModels(_ text: String) throws -> (result: String?, error: String?) {
   let document = try parseJSON(text)
   do {
@@ -62,7 +62,8 @@ private func decodeWithModels(_ text: String) throws -> (result: String?, error:
   }
 }
 
-/// Whether two JSON texts hold equal values, whatever their key order.
+/// Returns whether two JSON texts contain equal values, whatever their key
+/// order.
 private func equalJSON(_ left: String, _ right: String) throws -> Bool {
   let leftDocument = try parseJSON(left)
   let rightDocument = try parseJSON(right)

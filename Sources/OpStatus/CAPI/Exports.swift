@@ -145,7 +145,7 @@ extension Client {
 }
 
 extension StatusResult {
-  /// The result as a new jansson value, or ENOMEM.
+  /// Returns the result as a new jansson value, or throws ENOMEM.
   func checkedValue() throws(OpStatusError) -> JSONPointer {
     guard let result = value() else {
       throw OpStatusError(.outOfMemory, "could not build the result")
@@ -153,7 +153,7 @@ extension StatusResult {
     return result
   }
 
-  /// The result as JSON text from malloc, or ENOMEM.
+  /// Returns the result as JSON text from malloc, or throws ENOMEM.
   func checkedText() throws(OpStatusError) -> UnsafeMutablePointer<CChar> {
     guard let result = text() else {
       throw OpStatusError(.outOfMemory, "could not build the result")

@@ -147,8 +147,8 @@ public func opstatusClientCancel(_ client: UnsafeMutablePointer<opstatus_client>
   }
 }
 
-/// A caller's jansson value; getters take non-const pointers but do not
-/// modify.
+/// Returns a caller's jansson value as a mutable pointer, since jansson's
+/// getters take one, although they do not modify the value.
 func callerValue(_ value: UnsafePointer<json_t>?) throws(OpStatusError) -> JSONPointer {
   guard let value else {
     throw .invalidArgument("request is NULL; pass a JSON object")

@@ -13,7 +13,7 @@ struct APIEndpoint: Sendable, Equatable {
   let isLoopback: Bool
   let usesTLS: Bool
 
-  /// The URL of an API path that starts with `/api/`.
+  /// Returns the URL of an API path that starts with `/api/`.
   func url(forPath path: String) -> String {
     origin + path
   }
@@ -24,17 +24,17 @@ struct APIEndpoint: Sendable, Equatable {
   /// Parses the setting's value; `setting` names where it came from, such
   /// as `api_url` or `F5XC_API_URL`, for error messages.
   init(_ text: String, setting: String = "api_url") throws(OpStatusError) {
-    try self.init(parsing: text, shown: redactingUserInformation(text), setting: setting)
+    try self.init(parsing: text, quoted: redactingUserInformation(text), setting: setting)
   }
 
-  /// Parses `text`; messages quote `shown`, the text without a password.
-  private init(parsing text: String, shown: String, setting: String) throws(OpStatusError) {
+  /// Parses `text`. Messages quote `quoted`, the text without a password.
+  private init(parsing text: String, quoted: String, setting: String) throws(OpStatusError) {
     guard !text.isEmpty else {
       throw .configuration("\(setting) is empty; set it to the tenant's API URL")
     }
     for scalar in text.unicodeScalars where isControlCharacter(scalar) || scalar == " " {
       throw .configuration(
-        "\(setting) \(quoteForMessage(shown)) contains a space or control character")
+        "\(setting) \(quoteForMessage(quoted)) contains a space or control character")
     }
 
     var rest = Substring(text)
@@ -47,13 +47,13 @@ struct APIEndpoint: Sendable, Equatable {
       let scheme = asciiLowercased(String(rest[..<schemeEnd.lowerBound]))
       guard scheme == "https" || scheme == "http" else {
         throw .configuration(
-          "\(setting) \(quoteForMessage(shown)) uses the scheme \(quoteForMessage(scheme)); "
+          "\(setting) \(quoteForMessage(quoted)) uses the scheme \(quoteForMessage(scheme)); "
             + "use https://")
       }
       usesTLS = scheme == "https"
       rest = rest[schemeEnd.upperBound...]
     } else {
-      throw .configuration("\(setting) \(quoteForMessage(shown)) is not a URL")
+      throw .configuration("\(setting) \(quoteForMessage(quoted)) is not a URL")
     }
 
     let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" })
@@ -67,21 +67,21 @@ struct APIEndpoint: Sendable, Equatable {
     }
     guard !path.contains("?"), !path.contains("#") else {
       throw .configuration(
-        "\(setting) \(quoteForMessage(shown)) has a query or fragment; remove it")
+        "\(setting) \(quoteForMessage(quoted)) has a query or fragment; remove it")
     }
     let trimmedPath = path.hasSuffix("/") ? path.dropLast() : path
     guard trimmedPath.isEmpty || trimmedPath == "/api" else {
       throw .configuration(
-        "\(setting) \(quoteForMessage(shown)) has the path \(quoteForMessage(String(path))); "
+        "\(setting) \(quoteForMessage(quoted)) has the path \(quoteForMessage(String(path))); "
           + "the API lives at /api, so give the URL with no path or with /api")
     }
 
-    let (host, port) = try APIEndpoint.splitAuthority(authority, text: shown, setting: setting)
+    let (host, port) = try APIEndpoint.splitAuthority(authority, text: quoted, setting: setting)
     self.host = host
     isLoopback = APIEndpoint.isLoopbackHost(host)
     if !usesTLS && !isLoopback {
       throw .configuration(
-        "\(setting) \(quoteForMessage(shown)) uses http:// for a host that is not loopback; "
+        "\(setting) \(quoteForMessage(quoted)) uses http:// for a host that is not loopback; "
           + "use https://, since the token must not travel in clear text")
     }
 
@@ -131,7 +131,7 @@ struct APIEndpoint: Sendable, Equatable {
     return (asciiLowercased(String(host)), port)
   }
 
-  /// Whether the text is a bare tenant name: letters, digits and hyphens,
+  /// Returns whether the text is a bare tenant name: letters, digits and hyphens,
   /// as in `acme` or `acme-prod`, with no dot, colon or slash.
   static func isTenantName(_ text: Substring) -> Bool {
     guard !text.isEmpty, text.utf8.count <= 63, text.first != "-", text.last != "-" else {
@@ -143,7 +143,7 @@ struct APIEndpoint: Sendable, Equatable {
     }
   }
 
-  /// Whether a host is on this machine: `localhost`, 127.0.0.0/8 or ::1.
+  /// Returns whether a host is on this machine: `localhost`, 127.0.0.0/8 or ::1.
   static func isLoopbackHost(_ host: String) -> Bool {
     if host == "localhost" || host == "::1" || host == "0:0:0:0:0:0:0:1" {
       return true
@@ -157,7 +157,7 @@ struct APIEndpoint: Sendable, Equatable {
   }
 }
 
-/// The URL with any `user:password@` before the host replaced by `***@`,
+/// Returns the URL with any `user:password@` before the host replaced by `***@`,
 /// so that messages can quote it.
 func redactingUserInformation(_ text: String) -> String {
   guard let schemeEnd = text.firstRange(of: "://") else {

@@ -127,7 +127,7 @@ extension Client {
   }
 }
 
-/// The result of a call on many operations:
+/// Builds the result of a call on many operations:
 /// `{"operations": [{"request": …, "outcome": …, "status" or "error": …}],
 /// "wait": {…}}`.
 func buildWaitManyResult(
@@ -161,7 +161,7 @@ func buildWaitManyResult(
   return root.finish()
 }
 
-/// The outcome of many operations: pending while any is, else failed
+/// Returns the outcome of many operations: pending while any is, else failed
 /// when any failed or could not be read, else succeeded.
 func overallOutcome(_ outcomes: [WaitOutcome]) -> WaitOutcome {
   if outcomes.contains(.pending) { return .pending }
@@ -169,7 +169,7 @@ func overallOutcome(_ outcomes: [WaitOutcome]) -> WaitOutcome {
   return .succeeded
 }
 
-/// An error as a JSON object: code, name, message, http_status, api_code
+/// Returns an error as a JSON object: code, name, message, http_status, api_code
 /// and retry_after_ms, the last three null when unknown.
 func errorJSON(_ error: OpStatusError) -> JSONPointer? {
   var builder = JSONObjectBuilder()

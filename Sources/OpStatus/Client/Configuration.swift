@@ -1,6 +1,6 @@
 import CJansson
 
-/// How the client proves who it is.
+/// Credentials the client authenticates with.
 enum Credentials: Sendable {
   /// Sent as `Authorization: APIToken <token>`.
   case token(String)
@@ -40,7 +40,7 @@ struct Configuration: Sendable {
     "use_environment", "max_connections",
   ]
 
-  /// Longest timeout, delay or deadline accepted: one day, in milliseconds.
+  /// Maximum timeout, delay or deadline accepted: one day, in milliseconds.
   static let maxMilliseconds: Int64 = 86_400_000
   /// Largest response body accepted: 1 GiB.
   static let maxResponseBytesLimit: Int64 = 1 << 30

@@ -70,7 +70,7 @@ enum ResultCode: Int32, Sendable, CaseIterable {
     }
   }
 
-  /// The result code for an HTTP status outside 2xx.
+  /// Returns the result code for an HTTP status outside 2xx.
   static func forHTTPStatus(_ status: Int) -> ResultCode {
     switch status {
     case 401: return .unauthorized
@@ -101,7 +101,7 @@ struct OpStatusError: Error, Sendable, CustomStringConvertible {
   var apiCode: String?
   /// The delay that the server requested with `Retry-After`, in milliseconds.
   var retryAfterMilliseconds: Int64?
-  /// How the transfer failed, when it failed below HTTP.
+  /// Kind of transfer failure, when the request failed below HTTP.
   var transportFailure: TransportFailure?
 
   init(

@@ -1,7 +1,7 @@
 import CJansson
 import Glibc
 
-/// Longest part of an error response body quoted in a message.
+/// Maximum number of bytes of an error response body quoted in a message.
 let maxQuotedBodyBytes = 300
 
 /// Turns an HTTP response into a decoded model, or into the error that the
@@ -65,7 +65,7 @@ func decodeStatusResponse(_ response: HTTPResponse, path: String, classifier: St
   return StatusResult(document: document, examination: examination, text: text)
 }
 
-/// The error for a response of the wrong shape.
+/// Returns the error for a response of the wrong shape.
 func unexpectedResponse(_ error: JSONDecodingError, response: HTTPResponse, path: String)
   -> OpStatusError
 {
@@ -73,7 +73,7 @@ func unexpectedResponse(_ error: JSONDecodingError, response: HTTPResponse, path
     .protocolError, "POST \(path): unexpected response: \(error)", httpStatus: response.status)
 }
 
-/// The error for an HTTP status outside 2xx, with the start of the body.
+/// Returns the error for an HTTP status outside 2xx, with the start of the body.
 func httpStatusError(_ response: HTTPResponse, path: String) -> OpStatusError {
   let status = response.status
   let code = ResultCode.forHTTPStatus(status)
@@ -95,7 +95,7 @@ func httpStatusError(_ response: HTTPResponse, path: String) -> OpStatusError {
     retryAfterMilliseconds: response.sink.retryAfter.flatMap(parseRetryAfter))
 }
 
-/// The first bytes of a body as printable text for an error message.
+/// Returns the first bytes of a body as printable text for an error message.
 func bodyExcerpt(_ body: [UInt8]) -> String {
   let cut = body.prefix(maxQuotedBodyBytes)
   var text = ""
@@ -108,7 +108,7 @@ func bodyExcerpt(_ body: [UInt8]) -> String {
   return text.trimmingSpaces()
 }
 
-/// The host of a Location header value, quoted, for messages.
+/// Returns the host of a Location header value, quoted, for messages.
 func hostOfLocation(_ location: String) -> String {
   var rest = Substring(location)
   if let schemeEnd = rest.firstRange(of: "://") {
@@ -168,19 +168,26 @@ func parseHTTPDate(_ text: String) -> Int64? {
 }
 
 extension String {
-  /// A number of at most two digits with a leading zero, as in dates.
+  /// Formats a number of at most two digits with a leading zero, as in dates.
   init(format2 value: Int) {
     self = value < 10 ? "0\(value)" : "\(value)"
   }
 
-  /// A number of at most three digits with leading zeros, as milliseconds.
+  /// Formats a number of at most three digits with leading zeros, as
+  /// milliseconds.
   init(format3 value: Int) {
-    self = value < 10 ? "00\(value)" : value < 100 ? "0\(value)" : "\(value)"
+    if value < 10 {
+      self = "00\(value)"
+    } else if value < 100 {
+      self = "0\(value)"
+    } else {
+      self = "\(value)"
+    }
   }
 }
 
 /// Fails with OPSTATUS_EAPI for an `error.code` other than `EOK` and
-/// `EPARTIAL`. A partial answer is a success that carries its code.
+/// `EPARTIAL`. A partial response is a success that carries its code.
 func checkAPIError(_ error: APIErrorDetail?, path: String) throws(OpStatusError) {
   guard let error, let code = error.code, code != "EOK", code != "EPARTIAL" else { return }
   let message = error.message.map { ": \(quoteForMessage($0, maxLength: 300))" } ?? ""

@@ -22,7 +22,7 @@ struct SettingSources {
     "timeout_ms": ["VOLT_API_TIMEOUT"],
   ]
 
-  /// A string setting and where it came from, such as `F5XC_API_TOKEN`.
+  /// Returns a string setting and where it came from, such as `F5XC_API_TOKEN`.
   /// For a `secret` setting, an error names the type found, never the
   /// value.
   func string(_ key: StaticString, secret: Bool = false) throws(JSONDecodingError)
@@ -47,8 +47,8 @@ struct SettingSources {
     return nil
   }
 
-  /// An environment variable's value, for settings that need their own
-  /// parsing.
+  /// Returns an environment variable's value, for settings that need their
+  /// own parsing.
   func environment(_ name: String) -> String? {
     guard useEnvironment, let raw = getenv(name), raw.pointee != 0 else { return nil }
     return String(validatingCString: raw)

@@ -1,4 +1,4 @@
-/// How a wait polls and when it stops.
+/// Polling schedule and stop rules of a wait.
 ///
 /// The first poll is sent at once. The delay before each later poll starts
 /// at `initialDelay`, grows by `growth` after every poll and stays at or
@@ -78,7 +78,7 @@ struct WaitOptions: Sendable, Equatable {
     }
   }
 
-  /// The delay after the delay `previous`, grown and capped.
+  /// Returns the delay that follows `previous`, grown and capped.
   func delay(after previous: Int64?) -> Int64 {
     guard let previous else { return initialDelayMilliseconds }
     let grown = Double(previous) * growth
@@ -96,14 +96,14 @@ private func checkWaitRange(_ value: Int64, _ key: String, _ range: ClosedRange<
   return value
 }
 
-/// How a wait ended, or that it goes on.
+/// End state of a wait, or `pending` while it goes on.
 enum WaitOutcome: String, Sendable {
   case pending
   case succeeded
   case failed
   case timeout
   case cancelled
-  /// The operation's status could not be read; the error says why.
+  /// The operation's status could not be read, and the error tells why.
   case error
 }
 

@@ -5,7 +5,7 @@ import Glibc
 /// thread-safe initialisation of Swift globals.
 private let curlGlobalInitResult: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
 
-/// What the transport needs from the configuration.
+/// Settings of the transport, taken from the configuration.
 struct TransportSettings: Sendable {
   var endpoint: APIEndpoint
   var credentials: Credentials
@@ -100,7 +100,7 @@ final class HTTPTransport: @unchecked Sendable {
     return try handleResponse(HTTPResponse(status: status, sink: handle.sink, elapsedMilliseconds: elapsed))
   }
 
-  /// The error for a transfer that failed below HTTP.
+  /// Returns the error for a transfer that failed below HTTP.
   func failure(_ code: CURLcode, handle: EasyHandle, path: String, elapsed: Int64) -> OpStatusError {
     var error = describeFailure(code, handle: handle, path: path, elapsed: elapsed)
     error.transportFailure = classifyFailure(code, handle: handle)
@@ -140,7 +140,7 @@ final class HTTPTransport: @unchecked Sendable {
     }
   }
 
-  /// Whether a failed transfer may be tried again, and whether the
+  /// Returns whether a failed transfer may be tried again, and whether the
   /// request certainly never reached the server.
   private func classifyFailure(_ code: CURLcode, handle: EasyHandle) -> TransportFailure? {
     if handle.sink.overflowed { return nil }
@@ -394,8 +394,7 @@ final class EasyHandle {
   }
 }
 
-/// The mutexes that libcurl's share handle asks for, one per kind of
-/// shared data.
+/// Mutexes for libcurl's share handle, one per kind of shared data.
 final class ShareLocks {
   let locks: [Lock] = (0..<Int(CURL_LOCK_DATA_LAST.rawValue)).map { _ in Lock() }
 }
@@ -432,7 +431,7 @@ extension HTTPTransport {
   }
 }
 
-/// How a transfer failed, for the retry rules.
+/// Kind of transfer failure, for the retry rules.
 enum TransportFailure: Sendable {
   /// No connection was made, so the server cannot have acted on the
   /// request.

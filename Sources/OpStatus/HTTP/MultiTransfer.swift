@@ -44,11 +44,11 @@ final class MultiTransfer {
       throw OpStatusError(.outOfMemory, "curl_multi_init failed")
     }
     defer { curl_multi_cleanup(multi) }
-    // The loop below keeps at most maxConnections transfers in flight.
-    // libcurl's own connection limits are left unset: with the connection
-    // cache shared between the multi handles of several threads, a transfer
-    // that waits for a connection slot is not woken when another thread's
-    // multi handle frees one, and it would wait forever.
+    // The loop below keeps at most maxConnections transfers in flight, and
+    // libcurl's own connection limits stay unset. The connection cache is
+    // shared between the multi handles of several threads, and a transfer
+    // waiting for a slot was seen to wait forever when another thread's
+    // multi handle freed one.
 
     let policy = client.configuration.retry
     let started = monotonicMilliseconds()
@@ -147,8 +147,8 @@ final class MultiTransfer {
     }
   }
 
-  /// The response, or the error for a failed transfer or an HTTP status
-  /// outside 2xx.
+  /// Returns the response, or the error for a failed transfer or an HTTP
+  /// status outside 2xx.
   private func outcomeOf(_ code: CURLcode, _ handle: EasyHandle, _ path: String, _ elapsed: Int64)
     -> Result<HTTPResponse, OpStatusError>
   {
@@ -165,7 +165,7 @@ final class MultiTransfer {
     return .success(response)
   }
 
-  /// The delay before the next attempt, or the final error.
+  /// Returns the delay before the next attempt, or the final error.
   private func retryDelay(
     _ failure: OpStatusError, _ pending: Pending, _ deadline: Int64,
     _ random: inout SystemRandomNumberGenerator, _ path: String

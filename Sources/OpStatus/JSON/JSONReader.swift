@@ -17,7 +17,7 @@ struct JSONObjectReader {
     object = value
   }
 
-  /// The field's value, or nil when it is absent or null.
+  /// Returns the field's value, or nil when it is absent or null.
   func value(_ key: StaticString) -> JSONPointer? {
     let raw = key.utf8Start.withMemoryRebound(to: CChar.self, capacity: key.utf8CodeUnitCount) {
       json_object_get(object, $0)
@@ -47,8 +47,8 @@ struct JSONObjectReader {
     return value.pointee.type == JSON_TRUE
   }
 
-  /// A non-negative integer up to `Int64.max`, as a number or a decimal
-  /// string.
+  /// Reads a non-negative integer up to `Int64.max`, given as a number or
+  /// a decimal string.
   func nonNegativeInt64(_ key: StaticString) throws(JSONDecodingError) -> Int64? {
     guard let value = value(key) else { return nil }
     do {
@@ -58,7 +58,7 @@ struct JSONObjectReader {
     }
   }
 
-  /// An unsigned 64-bit integer, as a decimal string or a number.
+  /// Reads an unsigned 64-bit integer, given as a decimal string or a number.
   func uint64(_ key: StaticString) throws(JSONDecodingError) -> UInt64? {
     guard let value = value(key) else { return nil }
     do {
@@ -68,7 +68,7 @@ struct JSONObjectReader {
     }
   }
 
-  /// A finite JSON number, integer or real.
+  /// Reads a finite JSON number, integer or real.
   func double(_ key: StaticString) throws(JSONDecodingError) -> Double? {
     guard let value = value(key) else { return nil }
     if value.isInteger { return Double(json_integer_value(value)) }
@@ -86,7 +86,7 @@ struct JSONObjectReader {
     }
   }
 
-  /// The elements of an array field.
+  /// Returns the elements of an array field.
   func array(_ key: StaticString) throws(JSONDecodingError) -> JSONArray? {
     guard let value = value(key) else { return nil }
     guard value.isArray else {
@@ -195,7 +195,7 @@ func parseDecimalUInt64(bytes: UnsafeBufferPointer<UInt8>) -> UInt64? {
   return digits > 0 ? result : nil
 }
 
-/// The integer value of a JSON real such as `5.0` or `1e3`, or nil when it
+/// Returns the integer value of a JSON real such as `5.0` or `1e3`, or nil when it
 /// has a fraction or lies outside the signed 64-bit range.
 private func exactInteger(_ real: Double) -> Int64? {
   guard real.isFinite, real == real.rounded(.towardZero) else { return nil }

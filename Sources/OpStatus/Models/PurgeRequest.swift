@@ -1,6 +1,6 @@
 import CJansson
 
-/// What a purge removes: the spec's one-of group `pattern_type`.
+/// Target of a purge: the spec's one-of group `pattern_type`.
 enum PurgeTarget: Sendable, Equatable {
   /// One URL path, such as `/images/logo.png`.
   case url(String)
@@ -12,7 +12,7 @@ enum PurgeTarget: Sendable, Equatable {
   case all
 }
 
-/// How a purge removes content: the spec's one-of group `purge_type`.
+/// Mode of a purge: the spec's one-of group `purge_type`.
 enum PurgeMode: String, Sendable, Equatable {
   /// Removes the content from the cache.
   case hard = "hard_purge"
@@ -122,7 +122,7 @@ struct PurgeRequest: Sendable, Equatable {
     try self.init(namespace: namespace, name: name, kind: kind, target: target, mode: mode)
   }
 
-  /// The request body in the spec's shape, such as
+  /// Returns the request body in the spec's shape, such as
   /// `{"url": "/x", "hard_purge": {}}`.
   func encodeBody() throws(OpStatusError) -> [UInt8] {
     var builder = JSONObjectBuilder()
@@ -174,10 +174,10 @@ func rejectControlCharacters(_ value: String, field: String) throws(OpStatusErro
   }
 }
 
-/// Whether `host` is a DNS name of letters, digits and hyphens, with an
-/// optional leading `*.` as virtual hosts allow: labels of 1 to 63
-/// characters that neither start nor end with a hyphen, 253 characters in
-/// all, and at least two labels.
+/// Returns whether `host` is a DNS name of letters, digits and hyphens,
+/// with an optional leading `*.` as virtual hosts allow. It needs at least
+/// two labels of 1 to 63 characters, none starting or ending with a hyphen,
+/// and 253 characters at most in all.
 func isDomainName(_ host: String) -> Bool {
   var name = Substring(host)
   if name.hasPrefix("*.") { name = name.dropFirst(2) }

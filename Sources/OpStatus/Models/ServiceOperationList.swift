@@ -43,7 +43,7 @@ struct ServiceOperationList: Sendable, Equatable {
     }
   }
 
-  /// The result in the spec's shape; absent fields stay out.
+  /// Encodes the result in the spec's shape. Absent fields stay out.
   func encode() -> JSONPointer? {
     guard let array = json_array() else { return nil }
     for item in items ?? [] {

@@ -32,7 +32,7 @@ extension ServiceOperationStatus {
 }
 
 extension ServiceOperationItem {
-  /// The item in the spec's shape plus `state`, the classification of its
+  /// Encodes the item in the spec's shape plus `state`, the classification of its
   /// status word: `succeeded`, `failed` or `pending`.
   func encode(state: SiteState) -> JSONPointer? {
     var builder = JSONObjectBuilder()
@@ -93,7 +93,8 @@ extension StatusSummary {
 }
 
 extension StatusSummary {
-  /// The summary as compact JSON text, the same as serialising `encode()`.
+  /// Encodes the summary member as compact JSON text, the same as
+  /// serialising `encode()` after the key `"summary":`.
   /// Times are validated timestamps, which hold no character that JSON
   /// escapes, so they are written as they are.
   func encodeBytes() -> [UInt8] {

@@ -20,14 +20,14 @@ final class StatusResult {
 
   var summary: StatusSummary { examination.summary }
 
-  /// The result as a new reference to the response tree, with `state` on
-  /// every item and the `summary`. nil when memory runs out.
+  /// Returns the result as a new reference to the response tree, with
+  /// `state` on every item and the `summary`, or nil when memory runs out.
   func value() -> JSONPointer? {
     guard finishTree() else { return nil }
     return json_incref(document.root)
   }
 
-  /// The result as compact JSON text from malloc, for `opstatus_free`.
+  /// Returns the result as compact JSON text from malloc, for `opstatus_free`.
   func text() -> UnsafeMutablePointer<CChar>? {
     if !finished, let canonicalText, let spliced = spliceResult(canonicalText, summary: summary) {
       return spliced
@@ -36,7 +36,7 @@ final class StatusResult {
     return dumpJSON(document.root)
   }
 
-  /// The site of every item, sorted, to compare the sites of two polls.
+  /// Returns the site of every item, sorted, to compare the sites of two polls.
   func sortedSites() -> [String] {
     var sites: [String] = []
     guard let items = json_object_get(document.root, "items") else { return sites }
@@ -119,7 +119,7 @@ func spliceResult(_ text: [UInt8], summary: StatusSummary) -> UnsafeMutablePoint
   }
 }
 
-/// The member spliced first into an item.
+/// Returns the member spliced first into an item.
 private func stateMember(_ state: SiteState) -> StaticString {
   switch state {
   case .succeeded: return #""state":"succeeded""#
@@ -197,7 +197,7 @@ private func scanItems(_ bytes: UnsafeBufferPointer<UInt8>, at start: Int, into 
   return nil
 }
 
-/// The offset after the value that starts at `start`.
+/// Returns the offset after the value that starts at `start`.
 private func skipValue(_ bytes: UnsafeBufferPointer<UInt8>, at start: Int) -> Int? {
   switch bytes[start] {
   case UInt8(ascii: "\""):
@@ -236,7 +236,7 @@ private func skipValue(_ bytes: UnsafeBufferPointer<UInt8>, at start: Int) -> In
   }
 }
 
-/// The offset after the string that starts at `start`. memchr finds each
+/// Returns the offset after the string that starts at `start`. memchr finds each
 /// quote; a quote after an odd number of backslashes is part of the string.
 private func skipString(_ bytes: UnsafeBufferPointer<UInt8>, at start: Int) -> Int? {
   guard let base = bytes.baseAddress else { return nil }

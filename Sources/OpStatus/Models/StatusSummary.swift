@@ -1,4 +1,4 @@
-/// How a site's status word is classified.
+/// Classification of a site's status word.
 enum SiteState: String, Sendable {
   case succeeded
   case failed
@@ -90,7 +90,7 @@ struct StatusSummary: Sendable, Equatable {
   /// The classification of each item, in the order of the items.
   var itemStates: [SiteState] = []
 
-  /// A summary with no sites yet, to be filled in item by item.
+  /// Creates a summary with no sites yet, to be filled in item by item.
   init() {
     state = .pending
   }
