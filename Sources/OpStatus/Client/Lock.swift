@@ -37,3 +37,10 @@ func monotonicMilliseconds() -> Int64 {
   clock_gettime(CLOCK_MONOTONIC, &now)
   return Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000
 }
+
+/// Microseconds on the monotonic clock, for the rate limit.
+func monotonicMicroseconds() -> Int64 {
+  var now = timespec()
+  clock_gettime(CLOCK_MONOTONIC, &now)
+  return Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_nsec) / 1000
+}

@@ -85,13 +85,15 @@ final class RateLimiter: @unchecked Sendable {
   private let rate: Double
   private let burst: Double
   private var tokens: Double
+  /// Microseconds on the monotonic clock, since milliseconds would let
+  /// rounding add up to a rate slightly above the limit.
   private var updatedAt: Int64
 
   init(ratePerSecond: Double, burst: Int64) {
     rate = ratePerSecond
     self.burst = Double(burst)
     tokens = Double(burst)
-    updatedAt = monotonicMilliseconds()
+    updatedAt = monotonicMicroseconds()
   }
 
   /// Takes a token now and returns 0, or reserves the next one and returns
@@ -99,8 +101,8 @@ final class RateLimiter: @unchecked Sendable {
   /// keeps waiting threads in order instead of letting them race.
   func reserve() -> Int64 {
     lock.withLock {
-      let now = monotonicMilliseconds()
-      tokens = min(burst, tokens + Double(now - updatedAt) * rate / 1000)
+      let now = monotonicMicroseconds()
+      tokens = min(burst, tokens + Double(now - updatedAt) * rate / 1_000_000)
       updatedAt = now
       tokens -= 1
       if tokens >= 0 { return 0 }
