@@ -1,4 +1,5 @@
 import COpStatusABI
+import Synchronization
 
 /// Severity of a log message; the values are those of Python's `logging`
 /// module, so bindings can pass them through.
@@ -28,6 +29,9 @@ final class Logger: @unchecked Sendable {
 
   private let lock = Lock()
   private var target: Target?
+  /// The level of `target`, or `Int32.max` without one. It is read without
+  /// the lock, because every request checks it, from any thread.
+  private let leastLevel = Atomic<Int32>(Int32.max)
   private let redactor: SecretRedactor
 
   init(redactor: SecretRedactor) {
@@ -37,19 +41,20 @@ final class Logger: @unchecked Sendable {
   func set(level: LogLevel, callback: Callback?, payload: UnsafeMutableRawPointer?) {
     lock.withLock {
       target = callback.map { Target(level: level, callback: $0, payload: payload) }
+      leastLevel.store(callback == nil ? Int32.max : level.rawValue, ordering: .releasing)
     }
   }
 
   /// Whether a message at `level` would be delivered, so that callers can
   /// skip building it.
   func isEnabled(_ level: LogLevel) -> Bool {
-    lock.withLock { target.map { level >= $0.level } ?? false }
+    level.rawValue >= leastLevel.load(ordering: .acquiring)
   }
 
   /// Delivers a message. The callback runs outside the lock, so it may
   /// call back into the library, and on the thread that made the request.
   func log(_ level: LogLevel, _ message: @autoclosure () -> String) {
-    guard let current = lock.withLock({ target }), level >= current.level else { return }
+    guard isEnabled(level), let current = lock.withLock({ target }), level >= current.level else { return }
     let text = redactor.redact(message())
     text.withCString { pointer in
       current.callback(opstatus_log_level(rawValue: UInt32(level.rawValue)), pointer, current.payload)

@@ -27,10 +27,17 @@ struct HTTPResponse {
 /// Sends POST requests with libcurl and keeps connections open between
 /// calls.
 ///
-/// Idle easy handles wait in a pool, each with its open connection, and a
-/// share handle lets every easy handle reuse DNS results, TLS sessions and
-/// connections. A thread checks a handle out for one request, so handles
-/// are never used by two threads at once, as libcurl requires.
+/// Idle easy handles wait in a pool, each with its open connection in its
+/// own multi handle, and a share handle lets every easy handle reuse DNS
+/// results and TLS sessions. A thread checks a handle out for one request,
+/// so handles are never used by two threads at once, as libcurl requires.
+/// Calls on many operations check out a multi handle of their own, which
+/// keeps its connections for the next such call.
+///
+/// Connections are not shared between handles. With a shared connection
+/// cache, two threads took each other's connections and the cache's lock
+/// several times per request. In one measurement, two threads sharing a
+/// client then sent about 6% fewer requests per second.
 ///
 /// After `fork()`, a child process that uses the client starts a new pool:
 /// the parent's connections are left alone, neither used nor closed, since
@@ -113,18 +120,62 @@ final class HTTPTransport: @unchecked Sendable {
   }
 
   /// Takes an idle handle from the pool, or makes a new one.
+  ///
+  /// A thread gets back the handle it used last when that one is idle.
+  /// Its buffers then stay in the memory of the thread and the CPU that
+  /// used them, and two threads do not trade handles on every call.
   func checkOut() throws(OpStatusError) -> EasyHandle {
+    let process = getpid()
+    let thread = pthread_self()
     let (handle, current) = try poolLock.withLock { () throws(OpStatusError) in
-      if pool.ownerProcess != getpid() {
+      if pool.ownerProcess != process {
         pool.abandon()
         pool = try ConnectionPool()
       }
-      return (pool.idleHandles.popLast(), pool)
+      return (pool.takeIdleHandle(preferring: thread), pool)
     }
     if let handle {
+      handle.lastThread = thread
       return handle
     }
-    return try EasyHandle(settings: settings, headers: headers, pool: current)
+    let created = try EasyHandle(settings: settings, headers: headers, pool: current)
+    created.lastThread = thread
+    return created
+  }
+
+  /// Takes an idle multi handle for a call on many operations, or makes a
+  /// new one. It keeps up to `maxConnections` connections when the call
+  /// ends.
+  func checkOutMulti(maxConnections: Int) throws(OpStatusError) -> UnsafeMutableRawPointer {
+    let process = getpid()
+    let idle = try poolLock.withLock { () throws(OpStatusError) in
+      if pool.ownerProcess != process {
+        pool.abandon()
+        pool = try ConnectionPool()
+      }
+      return pool.idleMultis.popLast()
+    }
+    guard let multi = idle ?? curl_multi_init() else {
+      throw OpStatusError(.outOfMemory, "curl_multi_init failed")
+    }
+    _ = opstatus_curl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, maxConnections)
+    return multi
+  }
+
+  /// Returns a multi handle without transfers to the pool, or closes it and
+  /// its connections when the pool is full.
+  func checkInMulti(_ multi: UnsafeMutableRawPointer) {
+    let process = getpid()
+    let kept = poolLock.withLock { () -> Bool in
+      guard pool.ownerProcess == process, pool.idleMultis.count < ConnectionPool.maxIdleMultis else {
+        return false
+      }
+      pool.idleMultis.append(multi)
+      return true
+    }
+    if !kept {
+      curl_multi_cleanup(multi)
+    }
   }
 
   /// Returns a handle to the pool, keeping its connection open.
@@ -196,11 +247,16 @@ final class HTTPTransport: @unchecked Sendable {
 final class ConnectionPool {
   /// Idle handles kept beyond this number are closed.
   static let maxIdleHandles = 16
+  /// Idle multi handles kept beyond this number are closed.
+  static let maxIdleMultis = 4
 
   let ownerProcess = getpid()
   let share: UnsafeMutableRawPointer
   private let shareLocks = ShareLocks()
   var idleHandles: [EasyHandle] = []
+  /// Multi handles of finished calls on many operations, with their
+  /// connections.
+  var idleMultis: [UnsafeMutableRawPointer] = []
   private(set) var isAbandoned = false
 
   init() throws(OpStatusError) {
@@ -211,15 +267,26 @@ final class ConnectionPool {
     _ = opstatus_curl_share_setopt_lock(
       share, shareLockCallback, shareUnlockCallback,
       Unmanaged.passUnretained(shareLocks).toOpaque())
-    for data in [CURL_LOCK_DATA_DNS, CURL_LOCK_DATA_SSL_SESSION, CURL_LOCK_DATA_CONNECT] {
+    for data in [CURL_LOCK_DATA_DNS, CURL_LOCK_DATA_SSL_SESSION] {
       _ = opstatus_curl_share_setopt_long(share, CURLSHOPT_SHARE, Int(data.rawValue))
     }
+  }
+
+  /// Removes and returns the idle handle that `thread` used last, or else
+  /// the one checked in most recently.
+  func takeIdleHandle(preferring thread: pthread_t) -> EasyHandle? {
+    if let index = idleHandles.lastIndex(where: { pthread_equal($0.lastThread, thread) != 0 }) {
+      return idleHandles.remove(at: index)
+    }
+    return idleHandles.popLast()
   }
 
   /// Closes the idle connections and the share handle.
   func close() {
     guard !isAbandoned else { return }
     idleHandles.removeAll()
+    for multi in idleMultis { curl_multi_cleanup(multi) }
+    idleMultis.removeAll()
     curl_share_cleanup(share)
     isAbandoned = true
   }
@@ -231,6 +298,7 @@ final class ConnectionPool {
     isAbandoned = true
     for handle in idleHandles { handle.abandon() }
     idleHandles.removeAll()
+    idleMultis.removeAll()
     _ = Unmanaged.passRetained(shareLocks)
   }
 }
@@ -242,6 +310,9 @@ final class EasyHandle {
   let pool: ConnectionPool
   private let errorBuffer: UnsafeMutablePointer<CChar>
   private var abandoned = false
+  /// The thread that checked the handle out last. Only the pool's lock or
+  /// the thread holding the handle reads or writes it.
+  var lastThread = pthread_t()
   /// The multi handle that runs this handle's single transfers, made on
   /// first use.
   private var multi: UnsafeMutableRawPointer?

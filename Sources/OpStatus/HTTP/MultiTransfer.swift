@@ -40,15 +40,11 @@ final class MultiTransfer {
     _ requests: [BatchRequest], deadline outerDeadline: Int64? = nil,
     complete: (Int, Result<HTTPResponse, OpStatusError>) -> Void
   ) throws(OpStatusError) {
-    guard let multi = curl_multi_init() else {
-      throw OpStatusError(.outOfMemory, "curl_multi_init failed")
-    }
-    defer { curl_multi_cleanup(multi) }
-    // The loop below keeps at most maxConnections transfers in flight, and
-    // libcurl's own connection limits stay unset. The connection cache is
-    // shared between the multi handles of several threads, and a transfer
-    // waiting for a slot was seen to wait forever when another thread's
-    // multi handle freed one.
+    let multi = try client.transport.checkOutMulti(maxConnections: maxConnections)
+    // The transfers still in flight are removed first, by the defer below.
+    defer { client.transport.checkInMulti(multi) }
+    // The loop below keeps at most maxConnections transfers in flight, so
+    // libcurl's own limits on connections per host and in all stay unset.
 
     let policy = client.configuration.retry
     let started = monotonicMilliseconds()
