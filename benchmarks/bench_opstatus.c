@@ -7,6 +7,9 @@
  *       WARMUP untimed, then COUNT timed calls of opstatus_get_status().
  *   bench_opstatus threads THREADS NAMESPACE NAME OPERATION_ID WARMUP COUNT
  *       the same on THREADS threads at once, all sharing one client.
+ *   bench_opstatus scaling NAMESPACE NAME OPERATION_ID WARMUP CALLS PAIRS
+ *       one thread against two threads sharing one client, in alternating
+ *       phases of CALLS calls; see scaling.h.
  *   bench_opstatus rss NAMESPACE NAME OPERATION_ID FIRST TOTAL
  *       VmRSS after FIRST calls and after TOTAL calls.
  *   bench_opstatus many NAMESPACE NAME OPERATION_ID OPERATIONS MAX_CONNECTIONS
@@ -32,6 +35,7 @@
 #include <jansson.h>
 
 #include "opstatus.h"
+#include "scaling.h"
 
 #define EXIT_USAGE 2
 #define MAX_THREADS 64
@@ -158,6 +162,20 @@ static int command_seq(opstatus_client *client,
     seconds = monotonic_seconds() - start;
     print_timing(count, seconds, cpu_seconds() - start_cpu);
     return EXIT_SUCCESS;
+}
+
+struct scaling_context {
+    opstatus_client *client;
+    const struct operation *operation;
+};
+
+/* The scaling mode's calls: both workers share the context's client. */
+static int scaling_calls(void *context, int worker, long count)
+{
+    struct scaling_context *shared = context;
+
+    (void)worker;
+    return get_status_repeatedly(shared->client, shared->operation, count);
 }
 
 /*
@@ -343,6 +361,8 @@ static void print_usage(void)
             "Usage: bench_opstatus seq NAMESPACE NAME OPERATION_ID WARMUP COUNT\n"
             "       bench_opstatus threads THREADS NAMESPACE NAME OPERATION_ID "
             "WARMUP COUNT\n"
+            "       bench_opstatus scaling NAMESPACE NAME OPERATION_ID WARMUP "
+            "CALLS PAIRS\n"
             "       bench_opstatus rss NAMESPACE NAME OPERATION_ID FIRST TOTAL\n"
             "       bench_opstatus many NAMESPACE NAME OPERATION_ID OPERATIONS "
             "MAX_CONNECTIONS\n");
@@ -373,7 +393,8 @@ int main(int argc, char **argv)
     if (!((argc == 7 && (strcmp(mode, "seq") == 0 ||
                          strcmp(mode, "rss") == 0 ||
                          strcmp(mode, "many") == 0)) ||
-          (argc == 8 && strcmp(mode, "threads") == 0))) {
+          (argc == 8 && (strcmp(mode, "threads") == 0 ||
+                         strcmp(mode, "scaling") == 0)))) {
         print_usage();
         return EXIT_USAGE;
     }
@@ -395,6 +416,12 @@ int main(int argc, char **argv)
             return EXIT_USAGE;
         }
     }
+    if (strcmp(mode, "scaling") == 0) {
+        numbers[2] = parse_count(argv[7]);
+        if (scaling_check_arguments(numbers[0], numbers[1], numbers[2]) != 0) {
+            return EXIT_USAGE;
+        }
+    }
     if (numbers[0] < 0 || numbers[1] < 0) {
         print_usage();
         return EXIT_USAGE;
@@ -409,6 +436,11 @@ int main(int argc, char **argv)
     } else if (strcmp(mode, "threads") == 0) {
         exit_status = command_threads(client, &operation, (int)numbers[2],
                                       numbers[0], numbers[1]);
+    } else if (strcmp(mode, "scaling") == 0) {
+        struct scaling_context shared = { client, &operation };
+
+        exit_status = scaling_main(scaling_calls, &shared, numbers[0], numbers[1],
+                                   numbers[2], monotonic_seconds, cpu_seconds);
     } else if (strcmp(mode, "rss") == 0) {
         exit_status = numbers[1] > numbers[0]
                           ? command_rss(client, &operation, numbers[0],

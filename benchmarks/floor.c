@@ -11,6 +11,9 @@
  *       WARMUP untimed calls, then COUNT timed calls on one connection.
  *   floor threads THREADS NAMESPACE NAME OPERATION_ID WARMUP COUNT
  *       the same on THREADS threads at once, each with its own handle.
+ *   floor scaling NAMESPACE NAME OPERATION_ID WARMUP CALLS PAIRS
+ *       one thread against two threads with a handle each, in alternating
+ *       phases of CALLS calls; see scaling.h.
  *   floor status NAMESPACE NAME OPERATION_ID
  *       one call, then one line per site: site and status.
  *   floor parse FILE COUNT
@@ -37,6 +40,8 @@
 
 #include <curl/curl.h>
 #include <jansson.h>
+
+#include "scaling.h"
 
 #define EXIT_USAGE 2
 #define MAX_THREADS 64
@@ -270,6 +275,48 @@ static void *run_thread(void *argument)
     return NULL;
 }
 
+/* The scaling mode's state: one connection per worker, opened by the worker. */
+struct scaling_connections {
+    const struct request_settings *settings;
+    struct connection connections[2];
+    int opened[2];
+};
+
+/* The scaling mode's calls: each worker uses its own connection. */
+static int scaling_calls(void *context, int worker, long count)
+{
+    struct scaling_connections *state = context;
+    int failed = 0;
+
+    if (!state->opened[worker]) {
+        if (open_connection(&state->connections[worker], state->settings) != 0) {
+            return -1;
+        }
+        state->opened[worker] = 1;
+    }
+    run_calls(&state->connections[worker], count, &failed);
+    return failed ? -1 : 0;
+}
+
+static int command_scaling(const struct request_settings *settings,
+                           long warmup, long calls, long pairs)
+{
+    struct scaling_connections state;
+    int exit_status;
+    int index;
+
+    memset(&state, 0, sizeof state);
+    state.settings = settings;
+    exit_status = scaling_main(scaling_calls, &state, warmup, calls, pairs,
+                               monotonic_seconds, cpu_seconds);
+    for (index = 0; index < 2; index++) {
+        if (state.opened[index]) {
+            close_connection(&state.connections[index]);
+        }
+    }
+    return exit_status;
+}
+
 static int command_seq(const struct request_settings *settings, long warmup,
                        long count)
 {
@@ -424,6 +471,7 @@ static void print_usage(void)
     fprintf(stderr,
             "Usage: floor seq NAMESPACE NAME OPERATION_ID WARMUP COUNT\n"
             "       floor threads THREADS NAMESPACE NAME OPERATION_ID WARMUP COUNT\n"
+            "       floor scaling NAMESPACE NAME OPERATION_ID WARMUP CALLS PAIRS\n"
             "       floor status NAMESPACE NAME OPERATION_ID\n"
             "       floor parse FILE COUNT\n");
 }
@@ -484,6 +532,19 @@ int main(int argc, char **argv)
         }
         exit_status = command_threads(&settings, (int)thread_count, warmup,
                                       count);
+    } else if (argc == 8 && strcmp(argv[1], "scaling") == 0) {
+        long warmup = parse_count(argv[5]);
+        long calls = parse_count(argv[6]);
+        long pairs = parse_count(argv[7]);
+
+        if (scaling_check_arguments(warmup, calls, pairs) != 0) {
+            print_usage();
+            return EXIT_USAGE;
+        }
+        if (read_settings(&settings, argv[2], argv[3], argv[4]) != 0) {
+            return EXIT_USAGE;
+        }
+        exit_status = command_scaling(&settings, warmup, calls, pairs);
     } else if (argc == 5 && strcmp(argv[1], "status") == 0) {
         if (read_settings(&settings, argv[2], argv[3], argv[4]) != 0) {
             return EXIT_USAGE;

@@ -190,11 +190,20 @@ METHOD = """\
   (`--shell=none`, 2 warmup runs each time) and pools the times. Peak RSS is
   what GNU time (`/usr/bin/time -f %M`) reports for five further runs of each
   program. A child of the Python runner would report at least the runner's
-  own RSS, since Linux keeps the peak across fork and exec.
+  own RSS, since Linux keeps the peak across fork and exec. pip compiled
+  the peers' modules to bytecode when it installed them, and would do the
+  same for the opstatus wheel; `benchmarks/run` compiles
+  `bindings/python/opstatus` with `compileall` for the same reason, so that
+  no program compiles its modules at every start when
+  `PYTHONDONTWRITEBYTECODE` is set.
 - **Memory (e)** reads VmRSS from `/proc/self/status` inside the measured
   process after the first 1,000 and after all 100,000 calls.
-- **Threads (f)** start the clock when every thread has finished its warmup
-  calls, and stop it when the last thread has sent its calls.
+- **Threads (f)** run in one process per measurement: two threads send
+  their warmup calls, then phases with one thread and with two threads
+  alternate, and each pair of phases gives one throughput ratio (see the
+  notes of the figure). Pairing phases that are tens of milliseconds apart
+  keeps other load on the machine out of the ratio better than comparing
+  separate processes.
 - **Profiles** run only when a target of (a) or (b) is missed, or with
   `--profile`. callgrind counts the instructions inside
   `opstatus_get_status()` (for the floor inside `curl_easy_perform()`,
