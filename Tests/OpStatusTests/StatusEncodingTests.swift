@@ -195,3 +195,23 @@ func encodeRoundTrip(_ text: String) throws -> (ServiceOperationStatus, JSONDocu
     #expect(text.hasPrefix(#"{"items":[{"status":"done","state":"succeeded"}],"summary":{"#))
   }
 }
+
+@Suite struct DecimalTextTests {
+  @Test(arguments: [
+    (UInt128(0), "0"), (UInt128(7), "7"), (UInt128(10), "10"),
+    (UInt128(UInt64.max), "18446744073709551615"),
+    (UInt128(UInt64.max) + 1, "18446744073709551616"),
+    (UInt128.max, "340282366920938463463374607431768211455"),
+  ])
+  func unsignedValues(value: UInt128, expected: String) {
+    var bytes: [UInt8] = Array("x".utf8)
+    appendDecimal(value, to: &bytes)
+    #expect(String(decoding: bytes, as: UTF8.self) == "x" + expected)
+  }
+
+  @Test func negativeValue() {
+    var bytes: [UInt8] = []
+    appendDecimal(Int64.min, to: &bytes)
+    #expect(String(decoding: bytes, as: UTF8.self) == "-9223372036854775808")
+  }
+}

@@ -176,20 +176,26 @@ func redactingUserInformation(_ text: String) -> String {
 /// `..` have a meaning of their own in paths.
 func percentEncodePathSegment(_ text: String) -> String {
   let onlyDots = !text.isEmpty && text.utf8.allSatisfy { $0 == UInt8(ascii: ".") }
-  var result = ""
-  result.reserveCapacity(text.utf8.count)
-  let hexDigits = Array("0123456789ABCDEF".utf8)
-  for byte in text.utf8 {
-    let unreserved =
-      (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+  func isUnreserved(_ byte: UInt8) -> Bool {
+    (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
       || (byte >= 0x30 && byte <= 0x39) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")
       || byte == UInt8(ascii: "~") || (byte == UInt8(ascii: ".") && !onlyDots)
-    if unreserved {
+  }
+  // Names of namespaces and load balancers need no escapes, so they are
+  // returned as they are, without building a new string.
+  if text.utf8.allSatisfy(isUnreserved) {
+    return text
+  }
+  var result = ""
+  result.reserveCapacity(text.utf8.count * 3)
+  let hexDigits: StaticString = "0123456789ABCDEF"
+  for byte in text.utf8 {
+    if isUnreserved(byte) {
       result.unicodeScalars.append(Unicode.Scalar(byte))
     } else {
       result.unicodeScalars.append("%")
-      result.unicodeScalars.append(Unicode.Scalar(hexDigits[Int(byte >> 4)]))
-      result.unicodeScalars.append(Unicode.Scalar(hexDigits[Int(byte & 0x0F)]))
+      result.unicodeScalars.append(Unicode.Scalar(hexDigits.utf8Start[Int(byte >> 4)]))
+      result.unicodeScalars.append(Unicode.Scalar(hexDigits.utf8Start[Int(byte & 0x0F)]))
     }
   }
   return result

@@ -30,7 +30,7 @@ func parseResponseDocument(_ response: HTTPResponse, path: String) throws(OpStat
     throw httpStatusError(response, path: path)
   }
 
-  if let type = response.sink.contentType, asciiLowercased(type).hasPrefix("text/html") {
+  if let type = response.sink.htmlContentType {
     throw OpStatusError(
       .protocolError,
       "POST \(path): HTTP \(status) with an HTML page instead of JSON "

@@ -8,7 +8,9 @@ final class ResponseSink {
   let limit: Int
   /// Set when the body passed `limit`; the transfer was then aborted.
   var overflowed = false
-  var contentType: String?
+  /// The Content-Type when it is text/html, for the message that the
+  /// response is a web page. Other types are not kept as strings.
+  var htmlContentType: String?
   var location: String?
   var retryAfter: String?
   /// The call this transfer belongs to; the transfer stops when the call
@@ -22,7 +24,7 @@ final class ResponseSink {
   func reset() {
     body.removeAll(keepingCapacity: body.capacity <= 1 << 20)
     overflowed = false
-    contentType = nil
+    htmlContentType = nil
     location = nil
     retryAfter = nil
   }
@@ -33,7 +35,7 @@ final class ResponseSink {
   /// do not matter.
   func takeHeaderLine(_ line: UnsafeRawBufferPointer) -> Bool {
     if line.starts(with: "HTTP/".utf8) {
-      contentType = nil
+      htmlContentType = nil
       location = nil
       retryAfter = nil
       return true
@@ -43,14 +45,17 @@ final class ResponseSink {
 
     if headerName(name, equals: "content-length") {
       // Reject an announced body that is too large before it arrives.
-      if let length = parseDecimalUInt64(headerValue(line, after: colon)),
+      let value = UnsafeRawBufferPointer(rebasing: line[headerValueRange(line, after: colon)])
+      if let length = parseDecimalUInt64(bytes: value.assumingMemoryBound(to: UInt8.self)),
         length > UInt64(limit)
       {
         overflowed = true
         return false
       }
     } else if headerName(name, equals: "content-type") {
-      contentType = headerValue(line, after: colon)
+      let value = UnsafeRawBufferPointer(rebasing: line[headerValueRange(line, after: colon)])
+      htmlContentType =
+        startsWithIgnoringCase(value, "text/html") ? String(decoding: value, as: UTF8.self) : nil
     } else if headerName(name, equals: "location") {
       location = headerValue(line, after: colon)
     } else if headerName(name, equals: "retry-after") {
@@ -71,14 +76,27 @@ final class ResponseSink {
     return true
   }
 
-  private func headerValue(_ line: UnsafeRawBufferPointer, after colon: Int) -> String {
+  /// Returns the range of a header's value, without the spaces around it
+  /// and the line break.
+  private func headerValueRange(_ line: UnsafeRawBufferPointer, after colon: Int) -> Range<Int> {
     var start = colon + 1
     var end = line.count
     while start < end, line[start] == 0x20 || line[start] == 0x09 { start += 1 }
     while end > start, line[end - 1] == 0x0D || line[end - 1] == 0x0A || line[end - 1] == 0x20 {
       end -= 1
     }
-    return String(decoding: line[start..<end], as: UTF8.self)
+    return start..<end
+  }
+
+  private func headerValue(_ line: UnsafeRawBufferPointer, after colon: Int) -> String {
+    String(decoding: line[headerValueRange(line, after: colon)], as: UTF8.self)
+  }
+
+  /// Returns whether `bytes` start with the lower-case `prefix`, ignoring
+  /// ASCII case.
+  private func startsWithIgnoringCase(_ bytes: UnsafeRawBufferPointer, _ prefix: StaticString) -> Bool {
+    guard bytes.count >= prefix.utf8CodeUnitCount else { return false }
+    return headerName(UnsafeRawBufferPointer(rebasing: bytes[0..<prefix.utf8CodeUnitCount]), equals: prefix)
   }
 
   /// Appends body bytes; false when they would pass the limit.

@@ -104,7 +104,7 @@ extension StatusSummary {
       bytes.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
     }
     func number(_ value: some BinaryInteger) {
-      bytes.append(contentsOf: String(value).utf8)
+      appendDecimal(value, to: &bytes)
     }
     func time(_ timestamp: Timestamp?) {
       guard let timestamp else { return literal("null") }
@@ -133,5 +133,25 @@ extension StatusSummary {
     time(latestFinish)
     literal("}")
     return bytes
+  }
+}
+
+/// Appends the decimal text of an integer to `bytes`. A value that fits in
+/// UInt64 is written digit by digit, without building a string first.
+func appendDecimal(_ value: some BinaryInteger, to bytes: inout [UInt8]) {
+  guard let small = UInt64(exactly: value) else {
+    bytes.append(contentsOf: String(value).utf8)
+    return
+  }
+  var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
+  var count = 0
+  var rest = small
+  withUnsafeMutableBytes(of: &digits) { buffer in
+    repeat {
+      buffer[23 - count] = UInt8(ascii: "0") + UInt8(rest % 10)
+      rest /= 10
+      count += 1
+    } while rest > 0
+    bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[(24 - count)...]))
   }
 }

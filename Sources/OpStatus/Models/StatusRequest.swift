@@ -69,7 +69,7 @@ struct StatusRequest: Sendable, Equatable {
     body.append(contentsOf: #","name":"#.utf8)
     appendJSONString(&body, name)
     body.append(contentsOf: #","service_op_id":"#.utf8)
-    body.append(contentsOf: String(serviceOperationID).utf8)
+    appendDecimal(serviceOperationID, to: &body)
     body.append(UInt8(ascii: "}"))
     return body
   }

@@ -206,7 +206,14 @@ private func skipValue(_ bytes: UnsafeBufferPointer<UInt8>, at start: Int) -> In
     var depth = 0
     var index = start
     while index < bytes.count {
-      switch bytes[index] {
+      let byte = bytes[index]
+      // Colons, commas and digits, the usual bytes between strings, lie
+      // between the quote and the bracket in ASCII, so one check skips them.
+      if byte > UInt8(ascii: "\"") && byte < UInt8(ascii: "[") {
+        index += 1
+        continue
+      }
+      switch byte {
       case UInt8(ascii: "\""):
         guard let end = skipString(bytes, at: index) else { return nil }
         index = end

@@ -63,7 +63,11 @@ private func civilDate(daysSinceEpoch days: Int64) -> (Int64, Int64, Int64) {
 
 /// Milliseconds since the epoch of a time in either form, or nil.
 func parseTimestampMilliseconds(_ bytes: UnsafeBufferPointer<UInt8>) -> Int64? {
-  parseUnixTimestamp(bytes) ?? parseRFC3339(bytes)
+  // A dash after the year marks RFC 3339, which a unix timestamp never has.
+  if bytes.count > 4 && bytes[4] == UInt8(ascii: "-") {
+    return parseRFC3339(bytes)
+  }
+  return parseUnixTimestamp(bytes)
 }
 
 /// Parses seconds since the epoch with an optional fraction.
@@ -156,13 +160,18 @@ private func isDigit(_ byte: UInt8) -> Bool {
   byte >= 0x30 && byte <= 0x39
 }
 
+/// Parses `length` digits at `start`. Inlined, since a time has six such
+/// numbers and every status item has up to three times.
+@inline(__always)
 private func number(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ length: Int) -> Int64? {
   var value: Int64 = 0
+  var invalid = false
   for index in start..<(start + length) {
-    guard isDigit(bytes[index]) else { return nil }
-    value = value * 10 + Int64(bytes[index] - 0x30)
+    let digit = bytes[index] &- 0x30
+    invalid = invalid || digit > 9
+    value = value &* 10 &+ Int64(digit)
   }
-  return value
+  return invalid ? nil : value
 }
 
 private func isLeapYear(_ year: Int64) -> Bool {
