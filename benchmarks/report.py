@@ -14,6 +14,7 @@ from pathlib import Path
 from figures import FigureResult, Table
 from measure import Verdict
 
+OPTIMISATIONS = Path(__file__).resolve().parent / "optimisations.md"
 PYTHON_PACKAGES = ["f5xc-py-substrate", "httpx", "pydantic", "pydantic-core", "requests", "urllib3"]
 
 
@@ -248,6 +249,8 @@ def write_readme(path: Path, results: list[FigureResult], facts: list[tuple[str,
         lines += [f"- {failure}" for failure in failures]
         lines.append("")
     lines += [format_markdown_table(verdict_table(verdicts)), ""]
+    # The record of optimisations is written by hand and copied in as it is.
+    lines += ["## Optimisations", "", OPTIMISATIONS.read_text(encoding="utf-8").rstrip(), ""]
     lines += ["## Machine and versions", "", "| component | version |", "| --- | --- |"]
     lines += [f"| {name} | {value} |" for name, value in facts]
     lines += [
@@ -265,9 +268,11 @@ def write_readme(path: Path, results: list[FigureResult], facts: list[tuple[str,
         "openssl and the libcurl and jansson headers when they are missing, creates",
         "`benchmarks/.venv` with the packages pinned in `benchmarks/requirements.txt`,",
         "and compiles the C programs into `benchmarks/.build`. It needs",
-        "`build/libopstatus.so` from `make build`. A full run took 4 to 7 minutes",
-        "on 2 cores, depending on other load. It exits with 1 when a figure could not be measured, and with",
-        "0 otherwise, whether or not the targets were met.",
+        "`build/libopstatus.so` from `make build`. A full run took 2.5 to 3.5",
+        "minutes on 2 cores, depending on other load. It exits with 1 when a",
+        "figure could not be measured, and with 0 otherwise, whether or not the",
+        "targets were met. `benchmarks/compare_commits.py` measures builds of",
+        "several commits side by side (see Optimisations).",
         "",
         METHOD,
     ]
