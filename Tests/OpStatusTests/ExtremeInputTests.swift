@@ -217,6 +217,17 @@ func statusRequestNamed(_ name: JSONPointer) -> Result<StatusRequest, OpStatusEr
     #expect(decodeStatusBody(body).failure?.code == .protocolError)
   }
 
+  /// jansson alone would pass over a NUL byte after a number, and the
+  /// result text, a C string, would end there.
+  @Test func nulAfterNumberProtocolError() {
+    var body = Array(#"{"items":[{"service_op_id":10"#.utf8)
+    body.append(0)
+    body += Array(#","status":"success"}]}"#.utf8)
+    let failure = decodeStatusBody(body).failure
+    #expect(failure?.code == .protocolError)
+    #expect(failure?.message.contains("NUL byte") == true)
+  }
+
   /// A caller may build a string with a NUL through json_stringn; the
   /// library rejects it instead of cutting the name at the NUL.
   @Test func nulInCallerStringInvalidArgument() {

@@ -1,4 +1,5 @@
 import CJansson
+import Glibc
 
 /// A borrowed or owned pointer to a jansson value.
 typealias JSONPointer = UnsafeMutablePointer<json_t>
@@ -112,11 +113,18 @@ final class JSONDocument {
 
   /// Parses JSON text. Duplicate keys are rejected because a reader could
   /// not tell which of the values the sender meant.
+  ///
+  /// A NUL byte is rejected too. jansson 2.14 passes over one that follows
+  /// a number, as in `10\0,`, and the text results of the library are C
+  /// strings, which such a byte would cut short.
   static func parse(_ bytes: UnsafeRawBufferPointer) -> Result<JSONDocument, JSONParseError> {
     var error = json_error_t()
     let flags = Int(JSON_REJECT_DUPLICATES)
     guard let base = bytes.baseAddress?.assumingMemoryBound(to: CChar.self) else {
       return parse("")
+    }
+    if let nul = memchr(base, 0, bytes.count) {
+      return .failure(JSONParseError(nulAt: UnsafeRawPointer(base).distance(to: nul), in: bytes))
     }
     guard let root = json_loadb(base, bytes.count, flags, &error) else {
       return .failure(JSONParseError(error))
@@ -150,6 +158,17 @@ struct JSONParseError: Error, CustomStringConvertible {
     line = Int(error.line)
     column = Int(error.column)
     position = Int(error.position)
+  }
+
+  /// Creates the error for a NUL byte at `position`, counting lines and
+  /// columns from 1, as jansson does.
+  init(nulAt position: Int, in bytes: UnsafeRawBufferPointer) {
+    let before = bytes[..<position]
+    let lineStart = before.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
+    text = "invalid NUL byte in the text"
+    line = 1 + before.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+    column = position - lineStart + 1
+    self.position = position
   }
 
   var description: String { "\(text) at line \(line), column \(column)" }

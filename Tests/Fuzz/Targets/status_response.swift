@@ -4,6 +4,13 @@
 // the summary and the result encoding. A decoded response must give a
 // summary that counts every item, a result that serialises to valid JSON,
 // and the same response when that result is decoded again.
+//
+// The same input also takes the path of a status call: the check in
+// jansson's tree (examineStatus) and the result text, spliced into the
+// input when the input needed no change. That path must accept exactly
+// the inputs the decoder accepts, and its text and its tree must be the
+// same JSON. The Swift tests check that both give the same message for
+// an input with one fault.
 
 import CJansson
 import Glibc
@@ -18,11 +25,51 @@ public func fuzzStatusResponse(_ data: UnsafePointer<UInt8>?, _ size: Int) -> In
       status = try ServiceOperationStatus(json: root)
     } catch {
       _ = error.description
+      checkInPlace(data, size, decoderError: error)
       return
     }
     checkStatus(status)
+    checkInPlace(data, size, decoderError: nil)
   }
   return 0
+}
+
+/// Runs the call's path on a second parse of the input, since the check
+/// changes the tree in place, and compares it with the decoder's verdict.
+private func checkInPlace(_ data: UnsafePointer<UInt8>?, _ size: Int, decoderError: JSONDecodingError?) {
+  let bytes = UnsafeRawBufferPointer(start: data, count: size)
+  guard case .success(let document) = JSONDocument.parse(bytes) else {
+    fuzzFailure("the input parsed once but not twice")
+  }
+  let examination: StatusExamination
+  do throws(JSONDecodingError) {
+    examination = try examineStatus(document.root, classifier: StatusClassifier())
+  } catch {
+    // Only the verdict is compared. With two faults in one object, the
+    // check reports the first in the text, and the decoder the first in
+    // its own order of keys.
+    fuzzCheck(decoderError != nil, "the in-place check rejected what the decoder accepted: \(error)")
+    return
+  }
+  fuzzCheck(decoderError == nil, "the in-place check accepted what the decoder rejected")
+
+  let result = StatusResult(document: document, examination: examination, text: Array(bytes))
+  guard let text = result.text() else {
+    fuzzFailure("the result text failed without a memory shortage")
+  }
+  defer { free(text) }
+  guard let value = result.value() else {
+    fuzzFailure("the result value failed without a memory shortage")
+  }
+  defer { json_decref(value) }
+  switch JSONDocument.parse(text) {
+  case .success(let reparsed):
+    withExtendedLifetime(reparsed) {
+      fuzzCheck(json_equal(reparsed.root, value) != 0, "the result text and the result tree differ")
+    }
+  case .failure(let error):
+    fuzzFailure("the result text is not JSON: \(error)")
+  }
 }
 
 private func checkStatus(_ status: ServiceOperationStatus) {
