@@ -163,9 +163,12 @@ final class HTTPTransport: @unchecked Sendable {
   }
 
   /// Returns a multi handle without transfers to the pool, or closes it and
-  /// its connections when the pool is full.
-  func checkInMulti(_ multi: UnsafeMutableRawPointer) {
+  /// its connections when the pool is full. In a child process forked
+  /// during the call, the handle is left alone, since its connections
+  /// belong to the parent.
+  func checkInMulti(_ multi: UnsafeMutableRawPointer, checkedOutBy owner: pid_t) {
     let process = getpid()
+    guard owner == process else { return }
     let kept = poolLock.withLock { () -> Bool in
       guard pool.ownerProcess == process, pool.idleMultis.count < ConnectionPool.maxIdleMultis else {
         return false

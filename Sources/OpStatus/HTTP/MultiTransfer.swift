@@ -1,4 +1,5 @@
 import CCurl
+import Glibc
 
 /// One request of a batch.
 struct BatchRequest {
@@ -40,9 +41,10 @@ final class MultiTransfer {
     _ requests: [BatchRequest], deadline outerDeadline: Int64? = nil,
     complete: (Int, Result<HTTPResponse, OpStatusError>) -> Void
   ) throws(OpStatusError) {
+    let owner = getpid()
     let multi = try client.transport.checkOutMulti(maxConnections: maxConnections)
     // The transfers still in flight are removed first, by the defer below.
-    defer { client.transport.checkInMulti(multi) }
+    defer { client.transport.checkInMulti(multi, checkedOutBy: owner) }
     // The loop below keeps at most maxConnections transfers in flight, so
     // libcurl's own limits on connections per host and in all stay unset.
 
