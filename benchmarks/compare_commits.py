@@ -40,19 +40,33 @@ SCALING_PAIRS = "12"
 
 def build_commit(commit: str) -> tuple[str, Path, Path]:
     """Return the short id, the library and the Python package directory of a commit."""
-    short = subprocess.run(["git", "rev-parse", "--short", commit], cwd=REPOSITORY,
-                           capture_output=True, text=True, check=True).stdout.strip()
+    resolved = subprocess.run(["git", "rev-parse", "--verify", "--quiet", "--short",
+                               f"{commit}^{{commit}}"],
+                              cwd=REPOSITORY, capture_output=True, text=True)
+    if resolved.returncode != 0:
+        sys.exit(f"compare_commits: '{commit}' is not a commit of this repository; "
+                 "give a commit id, branch or tag such as HEAD~2")
+    short = resolved.stdout.strip()
+
     worktree = BUILD / "commits" / short
     library = worktree / "build/libopstatus.so"
-    if not library.exists():
+    # This marker is written after a build that passed, so a failed build is
+    # tried again on the next run.
+    built = worktree / "build/.compare-commits-built"
+    if not built.exists():
         if not worktree.exists():
-            subprocess.run(["git", "worktree", "add", "--detach", str(worktree), short],
-                           cwd=REPOSITORY, check=True, capture_output=True)
+            added = subprocess.run(["git", "worktree", "add", "--detach", str(worktree), short],
+                                   cwd=REPOSITORY, capture_output=True, text=True)
+            if added.returncode != 0:
+                sys.exit(f"compare_commits: git worktree add failed for {short}: "
+                         f"{added.stderr.strip()}")
         print(f"Building {short} in {worktree.relative_to(REPOSITORY)}", flush=True)
         completed = subprocess.run(["make", "build"], cwd=worktree, capture_output=True, text=True)
         if completed.returncode != 0:
-            sys.exit(f"compare_commits: make build failed for {short}; its output ends with:\n"
-                     f"{completed.stderr[-2000:]}")
+            output = (completed.stdout + completed.stderr)[-2000:]
+            sys.exit(f"compare_commits: make build failed for {short}; its output ends with:\n{output}")
+        built.touch()
+
     # A copy named as the soname, so that LD_LIBRARY_PATH finds it.
     library_dir = BUILD / "commits" / f"{short}-lib"
     library_dir.mkdir(parents=True, exist_ok=True)
@@ -72,7 +86,12 @@ def main() -> int:
         if not program.exists():
             sys.exit(f"compare_commits: {program} is missing. Run benchmarks/run first.")
 
-    builds = [build_commit(commit) for commit in options.commits]
+    builds = []
+    for commit in options.commits:
+        build = build_commit(commit)
+        if any(build[0] == earlier[0] for earlier in builds):
+            sys.exit(f"compare_commits: '{commit}' names commit {build[0]} a second time")
+        builds.append(build)
     directory = Path(tempfile.mkdtemp(prefix="compare-commits."))
     nginx = servers.Nginx(directory, servers.new_token())
     nginx.start()

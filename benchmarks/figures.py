@@ -623,7 +623,7 @@ def figure_f(context: Context) -> FigureResult:
          "both phases of a pair, and the ratio is taken pair by pair."),
         ("The figure is the median of the pairs' ratios of one-thread time to two-thread "
          "time, which is the throughput of two threads over that of one. nginx runs 2 "
-         "worker processes on the same 2 cores, so no client can reach 2.0."),
+         "worker processes on the same 2 cores as the clients."),
         ("The floor lines show what two client threads that share nothing gain on this "
          "machine. They are a reference and are not counted."),
     ]

@@ -149,7 +149,7 @@ METHOD = """\
 - **Servers.** nginx runs as a foreground child of the runner with a
   configuration, logs and certificates in a new temporary directory
   (`$RUN_DIR` below), 2 worker processes, keep-alive on (300 s,
-  unlimited requests per connection) and access logging off. It listens on
+  10,000,000 requests per connection) and access logging off. It listens on
   two free ports of 127.0.0.1, one plain HTTP and one TLS. The TLS
   certificate comes from a CA that `openssl` creates for each run (EC P-256),
   and every client trusts that CA file and nothing else. nginx answers
@@ -168,8 +168,10 @@ METHOD = """\
   over TLS with `--latency-ms 25` instead of nginx.
 - **Clients.** `floor` (`benchmarks/floor.c`) is a minimal client: one
   libcurl easy handle per thread, so the connection stays open, the same
-  headers and request body, `json_loadb()` on the response, and nothing
-  else. `bench_opstatus` (`benchmarks/bench_opstatus.c`) calls
+  request body, the `Authorization`, `Content-Type` and `Accept` headers,
+  `json_loadb()` on the response, and nothing else. The library also sends
+  `User-Agent` and `Accept-Encoding` and suppresses `Expect`, and libcurl
+  sets up response decoding for `Accept-Encoding`. `bench_opstatus` (`benchmarks/bench_opstatus.c`) calls
   `opstatus_get_status()` and `opstatus_free()`. The Python clients
   (`benchmarks/py_peers.py`) are `opstatus.Client.get_status()`, a
   `requests.Session` with `post(json=...)` and `response.json()`, and
@@ -180,13 +182,13 @@ METHOD = """\
   warmup calls first (they open the connection), then a fixed number of
   timed calls. One round runs every client of a figure once, and the
   starting client rotates from round to round, so slow phases of the
-  machine hit all clients alike. Each figure reports the median over the
-  rounds of the time per call, its interquartile range (IQR) as a percentage
-  of the median, and the extremes. A ratio is the ratio of two medians. Its
-  spread is the range of the ratios of the same round. The tables also give
-  the client process's CPU time per call (user plus system, all threads),
-  which other load on the machine disturbs less than wall time. Targets are
-  judged on wall time only.
+  machine hit all clients alike. Figures (a) and (b) report the median over
+  the rounds of the time per call, its interquartile range (IQR) as a
+  percentage of the median, and the extremes. A ratio is the ratio of two
+  medians. Its spread is the range of the ratios of the same round. Their
+  tables also give the client process's CPU time per call (user plus
+  system, all threads), which other load on the machine disturbs less than
+  wall time. Targets are judged on wall time only.
 - **Cold start (d)** runs hyperfine three times over all programs
   (`--shell=none`, 2 warmup runs each time) and pools the times. Peak RSS is
   what GNU time (`/usr/bin/time -f %M`) reports for five further runs of each
@@ -268,7 +270,7 @@ def write_readme(path: Path, results: list[FigureResult], facts: list[tuple[str,
         "openssl and the libcurl and jansson headers when they are missing, creates",
         "`benchmarks/.venv` with the packages pinned in `benchmarks/requirements.txt`,",
         "and compiles the C programs into `benchmarks/.build`. It needs",
-        "`build/libopstatus.so` from `make build`. A full run took 2.5 to 3.5",
+        "`build/libopstatus.so` from `make build`. A full run took 2 to 3.5",
         "minutes on 2 cores, depending on other load. It exits with 1 when a",
         "figure could not be measured, and with 0 otherwise, whether or not the",
         "targets were met. `benchmarks/compare_commits.py` measures builds of",

@@ -13,7 +13,8 @@
  * The result is one JSON object on stdout:
  *   {"calls_per_phase": N, "one": [S, ...], "two": [S, ...],
  *    "cpu_seconds": C}
- * with the wall seconds of every phase, in the order of the pairs.
+ * with the wall seconds of every phase, in the order of the pairs, and the
+ * CPU time of the process during all phases.
  *
  * The including file defines the function that sends the calls. It gets
  * the file's context, the worker's index (0 or 1) and the number of calls,
@@ -57,6 +58,8 @@ static void *scaling_worker_main(void *argument)
     if (run->send_calls(run->context, index, run->warmup) != 0) {
         run->failed[index] = 1;
     }
+    /* Tells the main thread that the warmup is over. */
+    pthread_barrier_wait(&run->done);
     for (;;) {
         pthread_barrier_wait(&run->start);
         if (run->stop) {
@@ -112,14 +115,24 @@ static int scaling_main(scaling_calls_fn send_calls, void *context,
     run.calls_per_worker = 0;
     run.stop = 0;
     run.failed[0] = run.failed[1] = 0;
-    pthread_barrier_init(&run.start, NULL, 3);
-    pthread_barrier_init(&run.done, NULL, 3);
+    if (pthread_barrier_init(&run.start, NULL, 3) != 0 ||
+        pthread_barrier_init(&run.done, NULL, 3) != 0) {
+        fprintf(stderr, "scaling: pthread_barrier_init failed\n");
+        return EXIT_FAILURE;
+    }
     for (index = 0; index < 2; index++) {
         workers[index].run = &run;
         workers[index].index = index;
-        pthread_create(&threads[index], NULL, scaling_worker_main, &workers[index]);
+        if (pthread_create(&threads[index], NULL, scaling_worker_main,
+                           &workers[index]) != 0) {
+            /* The other thread waits at a barrier for ever, so end here. */
+            fprintf(stderr, "scaling: pthread_create failed\n");
+            exit(EXIT_FAILURE);
+        }
     }
 
+    /* The CPU time counts the phases only, not the warmup. */
+    pthread_barrier_wait(&run.done);
     cpu_started = cpu_clock_seconds();
     for (pair = 0; pair < pairs; pair++) {
         if (pair % 2 == 0) {
