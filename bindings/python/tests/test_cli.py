@@ -368,7 +368,7 @@ def test_cli_token_file_used(cli_emulator, tmp_path):
 
 def test_cli_api_token_option_used(cli_emulator):
     completed = run_cli(
-        cli_emulator, "--api-token", cli_emulator.token, *STATUS_101, F5XC_API_TOKEN="wrong-token"
+        cli_emulator, f"--api-token={cli_emulator.token}", *STATUS_101, F5XC_API_TOKEN="wrong-token"
     )
 
     assert completed.returncode == 0, completed.stderr
@@ -654,13 +654,13 @@ def test_cli_token_never_shown(cli_emulator, fail_site_emulator):
         run_cli(cli_emulator, "--verbose", *STATUS_101),
         run_cli(cli_emulator, "--verbose", *ACCEPTANCE_PURGE, *FAST_POLLING),
         run_cli(cli_emulator, "--verbose", "--output", "ndjson", *ACCEPTANCE_PURGE, *FAST_POLLING),
-        run_cli(cli_emulator, "--verbose", "--api-token", token, *STATUS_101, F5XC_API_TOKEN=None),
+        run_cli(cli_emulator, "--verbose", f"--api-token={token}", *STATUS_101, F5XC_API_TOKEN=None),
         # The token given after the subcommand is an unrecognized argument,
         # which argparse would repeat in its message.
         run_cli(cli_emulator, *STATUS_101, "--api-token", token),
         run_cli(cli_emulator, *STATUS_101, f"--api-token={token}"),
         # A server that rejects the token.
-        run_cli(fail_site_emulator, "--verbose", "--api-token", token, *STATUS_101),
+        run_cli(fail_site_emulator, "--verbose", f"--api-token={token}", *STATUS_101),
     ]
     codes = [completed.returncode for completed in runs]
 
