@@ -194,11 +194,10 @@ METHOD = """\
   what GNU time (`/usr/bin/time -f %M`) reports for five further runs of each
   program. A child of the Python runner would report at least the runner's
   own RSS, since Linux keeps the peak across fork and exec. pip compiled
-  the peers' modules to bytecode when it installed them, and would do the
-  same for the opstatus wheel; `benchmarks/run` compiles
-  `bindings/python/opstatus` with `compileall` for the same reason, so that
-  no program compiles its modules at every start when
-  `PYTHONDONTWRITEBYTECODE` is set.
+  the peers' modules to bytecode when it installed them, as it would for
+  the opstatus wheel. So `benchmarks/run` compiles
+  `bindings/python/opstatus` with `compileall`, and no program compiles
+  its modules at every start when `PYTHONDONTWRITEBYTECODE` is set.
 - **Memory (e)** reads VmRSS from `/proc/self/status` inside the measured
   process after the first 1,000 and after all 100,000 calls.
 - **Threads (f)** run in one process per measurement: two threads send

@@ -37,7 +37,8 @@ struct scaling_run {
     long warmup;
     pthread_barrier_t start;
     pthread_barrier_t done;
-    /* Written by the main thread between barriers, read by the workers. */
+    /* Phase settings, written by the main thread between barriers and read
+       by the workers. */
     int active_workers;
     long calls_per_worker;
     int stop;

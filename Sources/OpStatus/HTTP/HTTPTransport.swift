@@ -128,11 +128,8 @@ final class HTTPTransport: @unchecked Sendable {
     let process = getpid()
     let thread = pthread_self()
     let (handle, current) = try poolLock.withLock { () throws(OpStatusError) in
-      if pool.ownerProcess != process {
-        pool.abandon()
-        pool = try ConnectionPool()
-      }
-      return (pool.takeIdleHandle(preferring: thread), pool)
+      let current = try poolOfProcess(process)
+      return (current.takeIdleHandle(preferring: thread), current)
     }
     if let handle {
       handle.lastThread = thread
@@ -149,11 +146,7 @@ final class HTTPTransport: @unchecked Sendable {
   func checkOutMulti(maxConnections: Int) throws(OpStatusError) -> UnsafeMutableRawPointer {
     let process = getpid()
     let idle = try poolLock.withLock { () throws(OpStatusError) in
-      if pool.ownerProcess != process {
-        pool.abandon()
-        pool = try ConnectionPool()
-      }
-      return pool.idleMultis.popLast()
+      try poolOfProcess(process).idleMultis.popLast()
     }
     guard let multi = idle ?? curl_multi_init() else {
       throw OpStatusError(.outOfMemory, "curl_multi_init failed")
@@ -169,16 +162,24 @@ final class HTTPTransport: @unchecked Sendable {
   func checkInMulti(_ multi: UnsafeMutableRawPointer, checkedOutBy owner: pid_t) {
     let process = getpid()
     guard owner == process else { return }
-    let kept = poolLock.withLock { () -> Bool in
-      guard pool.ownerProcess == process, pool.idleMultis.count < ConnectionPool.maxIdleMultis else {
-        return false
-      }
+    let pooled = poolLock.withLock { () -> Bool in
+      guard pool.idleMultis.count < ConnectionPool.maxIdleMultis else { return false }
       pool.idleMultis.append(multi)
       return true
     }
-    if !kept {
+    if !pooled {
       curl_multi_cleanup(multi)
     }
+  }
+
+  /// Returns the pool of `process`, after replacing a pool that a parent
+  /// process made before `fork()`. The caller holds `poolLock`.
+  private func poolOfProcess(_ process: pid_t) throws(OpStatusError) -> ConnectionPool {
+    if pool.ownerProcess != process {
+      pool.abandon()
+      pool = try ConnectionPool()
+    }
+    return pool
   }
 
   /// Returns a handle to the pool, keeping its connection open.
